@@ -1,0 +1,101 @@
+"""Claude Code hook for claude-tts: one script for every event.
+
+Run as ``python -S -I claude_tts_hook.py``. It forwards stdin (the event) and the relevant
+``CLAUDE_*`` variables to the claude-tts daemon and exits 0 with nothing on stdout, whatever
+happens: a speech hook must never slow or break Claude Code. If the daemon is not running, the
+event is spooled for it and the daemon is started, fully detached. Problems go to the hook log.
+
+Standard library only, and only the light layer of tts_core (errors, paths, protocol, client).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+STARTED = time.time()
+STDIN_DEADLINE_S = 3.0
+REPLY_TIMEOUT_S = 1.5
+FORWARDED_ENV = (
+    "CLAUDE_CODE_SESSION_ATTENDED",
+    "CLAUDE_PROJECT_DIR",
+    "CLAUDE_CODE_ENTRYPOINT",
+    "CLAUDE_CODE_SESSION_ID",
+    "CLAUDE_PID",
+)
+
+
+def _add_package_to_path() -> None:
+    """Make ``tts_core`` importable under ``-S -I`` (no site-packages, no PYTHONPATH)."""
+    here = os.path.dirname(os.path.realpath(__file__))
+    root = os.path.dirname(here)  # a source checkout or a Claude Code plugin root
+    if os.path.isfile(os.path.join(root, "tts_core", "protocol.py")):
+        sys.path.insert(0, root)
+        return
+    import sysconfig  # installed into a venv: its site-packages holds tts_core
+
+    sys.path.insert(0, sysconfig.get_paths()["purelib"])
+
+
+def _read_stdin(limit: int) -> tuple[bytes, bool]:
+    """Read stdin to EOF, at most ``limit`` bytes, giving up after STDIN_DEADLINE_S."""
+    import select
+
+    fd = sys.stdin.fileno()
+    chunks: list[bytes] = []
+    size = 0
+    deadline = time.monotonic() + STDIN_DEADLINE_S
+    while size <= limit:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+            break
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return b"".join(chunks), False
+        chunks.append(chunk)
+        size += len(chunk)
+    data = b"".join(chunks)
+    return data[:limit], size > limit
+
+
+def _log(message: str) -> None:
+    try:
+        from tts_core import paths
+
+        p = paths.resolve()
+        paths.ensure_private_dir(p.log)
+        with open(p.hook_log, "a", encoding="utf-8") as fh:
+            fh.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} pid={os.getpid()} {message}\n")
+    except Exception:
+        pass  # nowhere left to report; never disturb Claude Code
+
+
+def main() -> None:
+    _add_package_to_path()
+    from tts_core import client
+    from tts_core.errors import DaemonNotRunning
+    from tts_core.protocol import MAX_FRAME, HookEvent
+
+    raw, truncated = _read_stdin(MAX_FRAME - 64 * 1024)
+    env = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
+    event = HookEvent(
+        raw=raw.decode("utf-8", "replace"), env=env, sent_at=STARTED, truncated=truncated
+    )
+    try:
+        client.request(event, timeout=REPLY_TIMEOUT_S)
+        return
+    except DaemonNotRunning:
+        pass
+    if client.spool(event) is None:
+        _log("spool is full; event dropped")
+    if os.environ.get("CLAUDE_TTS_AUTOSPAWN", "1") != "0":
+        client.spawn_daemon()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except BaseException as exc:
+        _log(f"hook error: {type(exc).__name__}: {exc}")
+    os._exit(0)  # skip interpreter teardown: nothing is left to flush

@@ -1,0 +1,7 @@
+"""``python -m tts_core`` runs the CLI (the hook starts the daemon this way)."""
+
+import sys
+
+from tts_core.cli import main
+
+sys.exit(main())

@@ -1,0 +1,227 @@
+"""The ``claude-tts`` command line. ``main(argv) -> int`` with one error boundary.
+
+Expected errors print one line and exit 1; unexpected ones print where the traceback was saved
+and exit 3; Ctrl-C exits 130. Heavy modules (daemon, engines) are imported only by the
+subcommands that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from tts_core import __version__, client
+from tts_core import paths as _paths
+from tts_core.errors import ClaudeTTSError, DaemonNotRunning, DaemonTimeout
+from tts_core.protocol import Error, Message, Say, Shutdown, Shutup, StatusReply, StatusRequest
+
+
+def _check(reply: Message) -> Message:
+    if isinstance(reply, Error):
+        raise ClaudeTTSError(f"the daemon refused: {reply.message}")
+    return reply
+
+
+def cmd_serve(args: argparse.Namespace, p: _paths.Paths) -> int:
+    from tts_core.config import Config
+    from tts_core.daemon import serve
+
+    serve(Config(), p, verbose=args.verbose)
+    return 0
+
+
+def cmd_start(args: argparse.Namespace, p: _paths.Paths) -> int:
+    if client.is_running(p):
+        print("claude-tts daemon is already running")
+        return 0
+    client.spawn_daemon(p, force=True)
+    if not client.wait_until_running(p, timeout=args.wait):
+        raise ClaudeTTSError(
+            f"the daemon did not come up within {args.wait:g} s; see {p.daemon_log}"
+        )
+    print(f"claude-tts daemon started (socket {p.socket})")
+    return 0
+
+
+def cmd_stop(args: argparse.Namespace, p: _paths.Paths) -> int:
+    try:
+        client.request(Shutdown(), paths=p)
+    except DaemonNotRunning:
+        print("claude-tts daemon is not running")
+        return 0
+    except DaemonTimeout:
+        _terminate_from_pidfile(p)
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        if not p.socket.exists() and not client.is_running(p, timeout=0.2):
+            print("claude-tts daemon stopped")
+            return 0
+        time.sleep(0.05)
+    raise ClaudeTTSError(f"the daemon did not stop within {args.timeout:g} s")
+
+
+def _terminate_from_pidfile(p: _paths.Paths) -> None:
+    try:
+        pid = int(p.pidfile.read_text().strip())
+    except (OSError, ValueError):
+        raise ClaudeTTSError(f"the daemon does not answer and {p.pidfile} is unreadable") from None
+    os.kill(pid, signal.SIGTERM)
+
+
+def cmd_status(args: argparse.Namespace, p: _paths.Paths) -> int:
+    try:
+        reply = _check(client.request(StatusRequest(), paths=p))
+    except DaemonNotRunning:
+        if args.json:
+            print(json.dumps({"running": False, "socket": str(p.socket)}))
+        else:
+            print(f"claude-tts daemon: not running (socket {p.socket})")
+        return 1
+    assert isinstance(reply, StatusReply)
+    status = {"running": True, **reply.status}
+    if args.json:
+        print(json.dumps(status, ensure_ascii=False))
+        return 0
+    c = status["counters"]
+    print(f"claude-tts daemon: running, pid {status['pid']}, up {status['uptime_s']:.0f} s")
+    print(f"  audio device: {status['audio_device'] or 'none'}   engine: {status['engine']}")
+    print(f"  speaking: {'yes' if status['speaking'] else 'no'}   queue: {status['queue_length']}")
+    print(
+        f"  events: {c['received']} received, {c['spoken']} spoken, {c['dropped']} dropped, "
+        f"{c['failed']} failed"
+    )
+    print(f"  last error: {status['last_error'] or 'none'}")
+    print(f"  log: {status['log_file']}")
+    return 0
+
+
+def cmd_say(args: argparse.Namespace, p: _paths.Paths) -> int:
+    text = " ".join(args.text)
+    if text == "-":
+        text = sys.stdin.read()
+    if not text.strip():
+        raise ClaudeTTSError("nothing to say")
+    if args.output:
+        return _say_to_file(text, args)
+    if not client.is_running(p):
+        client.spawn_daemon(p, force=True)
+        if not client.wait_until_running(p, timeout=10.0):
+            raise ClaudeTTSError(f"could not start the daemon; see {p.daemon_log}")
+    _check(client.request(Say(text=text, lang=args.lang), paths=p))
+    return 0
+
+
+def _say_to_file(text: str, args: argparse.Namespace) -> int:
+    from tts_core import engines, textfilter
+    from tts_core.audio import Audio, concat, silence, write_wav
+    from tts_core.config import Config
+
+    config = Config()
+    engine = engines.create(args.engine or config.engine, voice=config.voice, speed=config.speed)
+    lang = args.lang or config.language
+
+    async def render() -> list[Audio]:
+        return [await engine.synthesize(s, lang) for s in textfilter.sentences(text)]
+
+    clips = asyncio.run(render())
+    if not clips:
+        raise ClaudeTTSError("nothing speakable in that text")
+    gap = silence(0.1, clips[0].rate)
+    joined = concat([part for clip in clips for part in (clip, gap)])
+    write_wav(Path(args.output), joined)
+    print(f"wrote {args.output} ({joined.duration_s:.2f} s)")
+    return 0
+
+
+def cmd_shutup(args: argparse.Namespace, p: _paths.Paths) -> int:
+    with contextlib.suppress(DaemonNotRunning):  # not running: nothing is speaking
+        _check(client.request(Shutup(session_id=args.session), paths=p))
+    return 0
+
+
+def cmd_logs(args: argparse.Namespace, p: _paths.Paths) -> int:
+    path = p.daemon_log
+    if not path.exists():
+        raise ClaudeTTSError(f"no log yet at {path}")
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        lines = fh.readlines()
+        sys.stdout.write("".join(lines[-args.lines :] if args.lines else lines))
+        sys.stdout.flush()
+        while args.follow:
+            line = fh.readline()
+            if line:
+                sys.stdout.write(line)
+                sys.stdout.flush()
+            else:
+                time.sleep(0.2)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="claude-tts", description="Make Claude Code speak.")
+    parser.add_argument("--version", action="version", version=f"claude-tts {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    s = sub.add_parser("serve", help="run the daemon in the foreground")
+    s.add_argument("-v", "--verbose", action="store_true", help="also log to stderr")
+    s.set_defaults(func=cmd_serve)
+    s = sub.add_parser("start", help="start the daemon in the background")
+    s.add_argument("--wait", type=float, default=10.0, help="seconds to wait for it (10)")
+    s.set_defaults(func=cmd_start)
+    s = sub.add_parser("stop", help="stop the daemon")
+    s.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for it (5)")
+    s.set_defaults(func=cmd_stop)
+    s = sub.add_parser("status", help="show the daemon's state")
+    s.add_argument("--json", action="store_true", help="one JSON object")
+    s.set_defaults(func=cmd_status)
+    s = sub.add_parser("say", help="speak TEXT (- reads stdin)")
+    s.add_argument("text", nargs="+")
+    s.add_argument("--lang", help="language of the speech (default: configured)")
+    s.add_argument("--engine", help="engine for --output (default: configured)")
+    s.add_argument("-o", "--output", metavar="FILE.wav", help="write a WAV file instead")
+    s.set_defaults(func=cmd_say)
+    s = sub.add_parser("shutup", help="stop the current speech and drop the queue")
+    s.add_argument("--session", help="only this Claude Code session's speech")
+    s.set_defaults(func=cmd_shutup)
+    s = sub.add_parser("logs", help="print the daemon log")
+    s.add_argument("-n", "--lines", type=int, default=50, help="last N lines (0: all)")
+    s.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")
+    s.set_defaults(func=cmd_logs)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    p = _paths.resolve()
+    try:
+        code: int = args.func(args, p)
+        return code
+    except ClaudeTTSError as exc:
+        print(f"claude-tts: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        crash = _write_crash_log(p)
+        print(f"claude-tts: unexpected error: {exc!r} (traceback in {crash})", file=sys.stderr)
+        return 3
+
+
+def _write_crash_log(p: _paths.Paths) -> Path:
+    try:
+        _paths.ensure_private_dir(p.log)
+        path = p.log / "crash.log"
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S')} claude-tts {__version__}\n")
+            fh.write(traceback.format_exc())
+        return path
+    except OSError:
+        return Path("<unwritable>")

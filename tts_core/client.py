@@ -1,0 +1,152 @@
+"""Talking to the daemon: request/reply, spooling, and starting it. Standard library only.
+
+The hook and the CLI use this; neither imports the daemon. Every call has a deadline, so a hung
+daemon can delay a hook by at most that long.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+
+from tts_core import paths as _paths
+from tts_core.errors import DaemonNotRunning, DaemonTimeout, ProtocolError
+from tts_core.protocol import MAX_FRAME, HookEvent, Message, Ping, decode, encode
+
+MAX_SPOOLED = 500
+"""The hook stops spooling past this many files (a daemon that never starts must not fill the
+disk); the daemon drains the spool as soon as it runs."""
+SPAWN_BACKOFF_S = 3.0
+"""Do not start the daemon again within this many seconds (crash loops, concurrent hooks)."""
+
+
+def request(
+    message: Message, *, timeout: float = 2.0, paths: _paths.Paths | None = None
+) -> Message:
+    """Send one message and return the daemon's reply.
+
+    Raises:
+        DaemonNotRunning: no socket, or nobody listening on it.
+        DaemonTimeout: the daemon did not answer within ``timeout`` seconds.
+        ProtocolError: the reply is malformed.
+    """
+    p = paths or _paths.resolve()
+    deadline = time.monotonic() + timeout
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(timeout)
+        try:
+            sock.connect(str(p.socket))
+        except (FileNotFoundError, ConnectionRefusedError, NotADirectoryError) as exc:
+            raise DaemonNotRunning(f"the daemon is not running (no answer on {p.socket})") from exc
+        except TimeoutError as exc:
+            raise DaemonTimeout(f"the daemon did not accept a connection in {timeout:g} s") from exc
+        try:
+            sock.sendall(encode(message))
+            reply = _read_line(sock, deadline)
+        except TimeoutError as exc:
+            raise DaemonTimeout(f"the daemon did not answer in {timeout:g} s") from exc
+        except (BrokenPipeError, ConnectionResetError) as exc:
+            raise DaemonNotRunning(f"the daemon closed the connection: {exc}") from exc
+    finally:
+        sock.close()
+    return decode(reply)
+
+
+def _read_line(sock: socket.socket, deadline: float) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError
+        sock.settimeout(remaining)
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ProtocolError("bad_frame", "the daemon closed the connection without a reply")
+        chunks.append(chunk)
+        size += len(chunk)
+        if b"\n" in chunk:
+            return b"".join(chunks).split(b"\n", 1)[0]
+        if size > MAX_FRAME:
+            raise ProtocolError("too_large", "reply exceeds the maximum frame size")
+
+
+def is_running(paths: _paths.Paths | None = None, timeout: float = 1.0) -> bool:
+    """True if a daemon answers a ping."""
+    try:
+        request(Ping(), timeout=timeout, paths=paths)
+    except (DaemonNotRunning, DaemonTimeout, ProtocolError):
+        return False
+    return True
+
+
+def spool(event: HookEvent, paths: _paths.Paths | None = None) -> Path | None:
+    """Write ``event`` to the spool directory for the daemon to drain; None if the spool is full.
+
+    The file appears atomically (written under a temporary name, then renamed), named so that
+    sorting the names gives arrival order.
+    """
+    p = paths or _paths.resolve()
+    spool_dir = _paths.ensure_private_dir(p.spool)
+    if len(os.listdir(spool_dir)) >= MAX_SPOOLED:
+        return None
+    name = f"{time.time_ns():020d}-{os.getpid()}.json"
+    tmp = spool_dir / f".{name}.tmp"
+    with open(tmp, "wb") as fh:
+        fh.write(encode(event))
+    final = spool_dir / name
+    os.replace(tmp, final)
+    return final
+
+
+def package_root() -> Path:
+    """The directory that holds the ``tts_core`` package (for starting the daemon)."""
+    return Path(__file__).resolve().parent.parent
+
+
+def spawn_daemon(paths: _paths.Paths | None = None, *, force: bool = False) -> bool:
+    """Start ``claude-tts serve`` fully detached; return False if skipped by the back-off.
+
+    Detached means a new session with stdio on /dev/null: Claude Code waits for any child that
+    still holds the hook's stdout or stderr (about 0.5 s per hook).
+    """
+    import subprocess  # only on this rare path: it costs ~10 ms to import
+
+    p = paths or _paths.resolve()
+    _paths.ensure_private_dir(p.runtime)
+    stamp = p.spawn_stamp
+    if not force:
+        try:
+            if time.time() - stamp.stat().st_mtime < SPAWN_BACKOFF_S:
+                return False
+        except FileNotFoundError:
+            pass
+    stamp.touch()
+    env = dict(os.environ)
+    root = str(package_root())
+    env["PYTHONPATH"] = os.pathsep.join(x for x in (root, env.get("PYTHONPATH", "")) if x)
+    subprocess.Popen(
+        [sys.executable, "-m", "tts_core", "serve"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        close_fds=True,
+        cwd="/",
+        env=env,
+    )
+    return True
+
+
+def wait_until_running(paths: _paths.Paths | None = None, timeout: float = 10.0) -> bool:
+    """Poll until the daemon answers or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if is_running(paths, timeout=0.5):
+            return True
+        time.sleep(0.05)
+    return False

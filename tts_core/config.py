@@ -1,0 +1,39 @@
+"""The daemon's settings as one immutable object. Pure: no I/O beyond what callers hand in.
+
+This first version holds the settings the backbone needs, with their defaults; the YAML file,
+its schema errors and live reload build on this same frozen dataclass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting the daemon reads. Replace the whole object to change any of them."""
+
+    enabled: bool = True
+    """Master switch: False keeps the daemon running but silent."""
+    language: str = "en"
+    """Language the speech is spoken in (engine voice selection)."""
+    engine: str = "auto"
+    """Speech engine by name (``espeak``, ``say``) or ``auto`` for the platform's default."""
+    voice: str | None = None
+    """Engine-specific voice name; None picks the language's default voice."""
+    speed: float = 1.0
+    """Speaking rate multiplier."""
+    volume: float = 1.0
+    """Output gain, 0..1."""
+    output_device: str | None = None
+    """PortAudio output device by (part of its) name; None is the system default."""
+    speak_headless: bool = False
+    """Speak for ``claude -p`` runs (CLAUDE_CODE_SESSION_ATTENDED=0); off so scripts stay quiet."""
+    speak_subagents: bool = False
+    """Speak SubagentStop results."""
+    notification_types: tuple[str, ...] = ("permission_prompt",)
+    """Notification types that are spoken (their ``message``)."""
+    transcript_wait_s: float = 0.4
+    """How long a Stop waits for the transcript to catch up (interactive UI: 60-75 ms late)."""
+    max_chars: int = 4000
+    """Longest text spoken for one event; the rest is cut with a short notice."""

@@ -1,0 +1,39 @@
+"""Exceptions shared by every layer. Standard library only: the hook imports this."""
+
+from __future__ import annotations
+
+
+class ClaudeTTSError(Exception):
+    """An expected failure: the CLI prints its message on one line and exits 1."""
+
+
+class ProtocolError(ClaudeTTSError):
+    """A frame on the socket is malformed, too large, of an unknown type or version."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class DaemonNotRunning(ClaudeTTSError):
+    """Nothing listens on the daemon's socket."""
+
+
+class DaemonTimeout(ClaudeTTSError):
+    """The daemon accepted the connection but did not answer in time."""
+
+
+class DaemonAlreadyRunning(ClaudeTTSError):
+    """A second daemon was asked to start for the same user."""
+
+
+class PathError(ClaudeTTSError):
+    """A directory or socket path cannot be used (too long, wrong owner, not creatable)."""
+
+
+class EngineError(ClaudeTTSError):
+    """A speech engine is missing or failed to synthesize."""
+
+
+class AudioUnavailable(ClaudeTTSError):
+    """PortAudio or an output device is missing; speech cannot be played."""

@@ -1,0 +1,177 @@
+"""The speech pipeline: the one place where the stage order is written.
+
+    utterance (markdown) -> textfilter.sentences -> engine.synthesize -> player.play
+
+Sentences overlap: while one plays, the next is synthesized. Adapters are handed in (tests hand
+in fakes); this module imports no engine, device or network library.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import itertools
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from tts_core.audio import Audio
+from tts_core.engines import Engine
+from tts_core.errors import AudioUnavailable, EngineError
+from tts_core.events import Priority
+
+log = logging.getLogger(__name__)
+
+Outcome = str
+"""``spoken``, ``dropped`` or ``failed``."""
+DoneCallback = Callable[[Outcome, str], None]
+"""Called once per utterance with its outcome and a reason (empty when spoken)."""
+
+
+class AudioSink(Protocol):
+    async def play(self, audio: Audio) -> bool: ...
+    def stop(self) -> None: ...
+
+
+@dataclass
+class Utterance:
+    """Something to say, for one Claude Code session."""
+
+    text: str
+    session_id: str
+    priority: Priority
+    kind: str
+    lang: str
+    on_done: DoneCallback = field(default=lambda outcome, reason: None, repr=False)
+    created: float = field(default_factory=time.monotonic)
+
+
+class Pipeline:
+    """Speaks queued utterances one at a time. Create and use it inside one event loop."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        player: AudioSink,
+        split: Callable[[str], list[str]],
+        on_error: Callable[[str], None] = lambda message: None,
+    ) -> None:
+        self.engine = engine
+        self.player = player
+        self.split = split
+        self.on_error = on_error
+        self._queue: list[tuple[int, int, Utterance]] = []
+        self._seq = itertools.count()
+        self._wakeup = asyncio.Event()
+        self._current: Utterance | None = None
+        self._pending: asyncio.Task[Audio] | None = None
+        self._cancelled_reason = ""
+        self._worker: asyncio.Task[None] | None = None
+
+    @property
+    def queue_length(self) -> int:
+        return len(self._queue)
+
+    @property
+    def speaking(self) -> bool:
+        return self._current is not None
+
+    def start(self) -> None:
+        self._worker = asyncio.get_running_loop().create_task(self._run(), name="pipeline")
+
+    def submit(self, utterance: Utterance) -> None:
+        # Important speech (permission prompts) goes ahead of everything queued.
+        rank = 0 if utterance.priority == Priority.IMPORTANT else 1
+        heapq.heappush(self._queue, (rank, next(self._seq), utterance))
+        self._wakeup.set()
+
+    def cancel(self, session_id: str | None = None, reason: str = "cancelled") -> int:
+        """Drop queued speech and cut the current one, for one session or all. Returns count."""
+        kept: list[tuple[int, int, Utterance]] = []
+        dropped = 0
+        for item in self._queue:
+            if session_id is None or item[2].session_id == session_id:
+                item[2].on_done("dropped", reason)
+                dropped += 1
+            else:
+                kept.append(item)
+        heapq.heapify(kept)
+        self._queue = kept
+        current = self._current
+        if current is not None and (session_id is None or current.session_id == session_id):
+            # Cut the audio within one block and abandon the synthesis in flight; the worker
+            # notices and ends this utterance as dropped.
+            self._cancelled_reason = reason
+            self.player.stop()
+            if self._pending is not None:
+                self._pending.cancel()
+            dropped += 1
+        return dropped
+
+    async def close(self) -> None:
+        """Stop audio first, drop everything, end the worker."""
+        self.cancel(None, reason="shutdown")
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+
+    async def _run(self) -> None:
+        while True:
+            if not self._queue:
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            _, _, utterance = heapq.heappop(self._queue)
+            self._current = utterance
+            self._cancelled_reason = ""
+            try:
+                outcome, reason = await self._speak(utterance)
+            except (EngineError, AudioUnavailable) as exc:
+                outcome, reason = "failed", str(exc)
+                self.on_error(reason)
+                log.error("speech failed (%s): %s", utterance.kind, exc)
+            except asyncio.CancelledError:
+                utterance.on_done("dropped", self._cancelled_reason or "shutdown")
+                raise
+            except Exception as exc:
+                outcome, reason = "failed", f"unexpected error: {exc!r}"
+                self.on_error(reason)
+                log.exception("speech failed (%s)", utterance.kind)
+            finally:
+                self._current = None
+                self._pending = None
+            utterance.on_done(outcome, reason)
+
+    async def _speak(self, utterance: Utterance) -> tuple[Outcome, str]:
+        sentences = self.split(utterance.text)
+        if not sentences:
+            return "dropped", "nothing_to_say"
+        loop = asyncio.get_running_loop()
+
+        def synth(sentence: str) -> asyncio.Task[Audio]:
+            task = loop.create_task(self.engine.synthesize(sentence, utterance.lang))
+            self._pending = task
+            return task
+
+        pending = synth(sentences[0])
+        try:
+            for i in range(len(sentences)):
+                try:
+                    audio = await pending
+                except asyncio.CancelledError:
+                    if not self._cancelled_reason:
+                        raise  # the worker itself is being cancelled
+                if self._cancelled_reason:
+                    return "dropped", self._cancelled_reason
+                # Synthesize the next sentence while this one plays.
+                if i + 1 < len(sentences):
+                    pending = synth(sentences[i + 1])
+                if not await self.player.play(audio) or self._cancelled_reason:
+                    return "dropped", self._cancelled_reason or "cancelled"
+        finally:
+            pending.cancel()
+        return "spoken", ""
