@@ -33,9 +33,15 @@ def _add_package_to_path() -> None:
     if os.path.isfile(os.path.join(root, "tts_core", "protocol.py")):
         sys.path.insert(0, root)
         return
-    import sysconfig  # installed into a venv: its site-packages holds tts_core
+    import sysconfig
 
-    sys.path.insert(0, sysconfig.get_paths()["purelib"])
+    # Installed into a venv: without site.py, sys.prefix is the base interpreter's, so find
+    # the venv from the interpreter's own path (bin/python next to ../pyvenv.cfg).
+    venv = os.path.dirname(os.path.dirname(sys.executable))
+    if os.path.isfile(os.path.join(venv, "pyvenv.cfg")):
+        sys.path.insert(0, sysconfig.get_path("purelib", vars={"base": venv, "platbase": venv}))
+    else:
+        sys.path.insert(0, sysconfig.get_path("purelib"))
 
 
 def _read_stdin(limit: int) -> tuple[bytes, bool]:

@@ -70,6 +70,7 @@ class Pipeline:
         self._pending: asyncio.Task[Audio] | None = None
         self._cancelled_reason = ""
         self._worker: asyncio.Task[None] | None = None
+        self._closed = False
 
     @property
     def queue_length(self) -> int:
@@ -114,13 +115,16 @@ class Pipeline:
     async def close(self) -> None:
         """Stop audio first, drop everything, end the worker."""
         self.cancel(None, reason="shutdown")
+        # A flag as well as cancel(): Python 3.11's wait_for can swallow a cancellation.
+        self._closed = True
+        self._wakeup.set()
         if self._worker is not None:
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
 
     async def _run(self) -> None:
-        while True:
+        while not self._closed:
             if not self._queue:
                 self._wakeup.clear()
                 await self._wakeup.wait()

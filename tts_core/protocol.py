@@ -176,7 +176,14 @@ def decode(frame: bytes) -> Message:
         value = data[f.name]
         expected = Message._CHECKS.get(str(f.type))
         bool_as_number = isinstance(value, bool) and expected == (int, float)
-        if expected is not None and (not isinstance(value, expected) or bool_as_number):
+        bad_mapping = (
+            str(f.type) == "dict[str, str]"
+            and isinstance(value, dict)
+            and not all(isinstance(v, str) for v in value.values())
+        )
+        if expected is not None and (
+            not isinstance(value, expected) or bool_as_number or bad_mapping
+        ):
             raise ProtocolError(
                 "bad_field", f"{kind}: field {f.name!r} must be {f.type}, got {value!r:.60}"
             )

@@ -12,6 +12,7 @@ import re
 from urllib.parse import urlsplit
 
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})[^\n]*\n.*?(?:^ {0,3}\1[ \t]*$|\Z)", re.M | re.S)
+_THINKING = re.compile(r"<(thinking|reasoning)\b[^>]*>.*?(?:</\1>|\Z)", re.S | re.I)
 _TAG = re.compile(r"</?[A-Za-z][\w:-]*(?:\s[^<>]*)?/?>")
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _URL = re.compile(r"\bhttps?://[^\s<>()]+")
@@ -38,6 +39,7 @@ def sentences(text: str, max_chars: int = 4000) -> list[str]:
         Non-empty sentences, markup removed.
     """
     text = _FENCE.sub("\n", text)
+    text = _THINKING.sub(" ", text)
     text = _TAG.sub(" ", text)
     text = _LINK.sub(r"\1", text)
     text = _URL.sub(_host, text)

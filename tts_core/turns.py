@@ -168,10 +168,10 @@ def blocks_from_display(display: list[DisplayBlock], last_message: str) -> list[
     last = last_message.strip()
     texts = [b.text for b in display]
     tail = display[-1]
-    if last and not tail.complete:
-        if not last.startswith(tail.prefix.strip()):
+    if not tail.complete:
+        if last and not last.startswith(tail.prefix.strip()):
             return None
-        texts[-1] = last_message
+        texts[-1] = last_message if last else tail.prefix
     elif last and texts[-1].strip() != last:
         texts.append(last_message)  # the last block's deltas never came
     return [t for t in texts if t.strip()]

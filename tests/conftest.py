@@ -1,0 +1,271 @@
+"""Shared fixtures: an isolated home, a private PulseAudio null sink with a recorder, and a
+real daemon subprocess. Nothing here writes to the real ``$HOME`` or ``~/.claude``."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tts_core import client
+from tts_core import paths as _paths
+from tts_core.audio import from_wav_bytes
+from tts_core.protocol import StatusReply, StatusRequest
+
+ROOT = Path(__file__).resolve().parent.parent
+HOOK = ROOT / "hooks" / "claude_tts_hook.py"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+PAYLOADS = FIXTURES / "payloads"
+
+
+def short_tmpdir(prefix: str) -> Path:
+    # Unix socket paths are limited to ~107 bytes: pytest's tmp_path can be longer.
+    return Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every test gets its own CLAUDE_TTS_HOME and a fake HOME (pre-commit's rule: tests never
+    write to the real home)."""
+    base = short_tmpdir("ctt-")
+    monkeypatch.setenv("HOME", str(base / "home"))
+    monkeypatch.setenv(_paths.HOME_ENV, str(base / "t"))
+    for var in ("XDG_RUNTIME_DIR", "XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
+        monkeypatch.delenv(var, raising=False)
+    (base / "home").mkdir()
+    yield base / "t"
+    _kill_leftover_daemon(_paths.resolve())
+    shutil.rmtree(base, ignore_errors=True)
+
+
+def _kill_leftover_daemon(p: _paths.Paths) -> None:
+    """A daemon the hook started in a test is not the test's child: end it by its pid file."""
+    try:
+        pid = int(p.pidfile.read_text())
+    except (OSError, ValueError):
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+def load_payload(name: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """A captured hook payload and the CLAUDE_* environment it came with."""
+    data = json.loads((PAYLOADS / name).read_text())
+    return data["payload"], data["env"]
+
+
+# ---- audio ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Pulse:
+    dir: Path
+    env: dict[str, str]
+
+
+@pytest.fixture(scope="session")
+def pulse() -> Iterator[Pulse]:
+    """A private PulseAudio server with one null sink, ``speaker`` (see tests/README.md)."""
+    d = short_tmpdir("ctt-pulse-")
+    (d / "server.pa").write_text(
+        f"load-module module-native-protocol-unix auth-anonymous=1 auth-cookie-enabled=0 "
+        f"socket={d}/native\n"
+        "load-module module-null-sink sink_name=speaker\n"
+        "set-default-sink speaker\n"
+    )
+    env = {
+        "PULSE_SERVER": f"unix:{d}/native",
+        "PULSE_RUNTIME_PATH": str(d),
+        "PULSE_COOKIE": str(d / "cookie"),
+        "PULSE_STATE_PATH": str(d),
+    }
+    full = {**os.environ, **env, "HOME": str(d)}
+    subprocess.run(
+        [
+            "pulseaudio",
+            "--daemonize=yes",
+            "-n",
+            "-F",
+            str(d / "server.pa"),
+            "--exit-idle-time=-1",
+            "--use-pid-file=yes",
+            f"--log-target=file:{d}/pulse.log",
+        ],
+        env=full,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=True,
+        timeout=20,
+    )
+    deadline = time.monotonic() + 10
+    while subprocess.run(["pactl", "info"], env=full, capture_output=True).returncode != 0:
+        assert time.monotonic() < deadline, (d / "pulse.log").read_text()
+        time.sleep(0.05)
+    yield Pulse(d, env)
+    subprocess.run(["pulseaudio", "--kill"], env=full, capture_output=True)
+    shutil.rmtree(d, ignore_errors=True)
+
+
+class Recorder:
+    """Records the null sink's monitor to a WAV file, in real time."""
+
+    def __init__(self, pulse: Pulse, path: Path) -> None:
+        self.path = path
+        env = {**os.environ, **pulse.env}
+        self.proc = subprocess.Popen(
+            [
+                "parecord",
+                "--device=speaker.monitor",
+                "--latency-msec=20",
+                "--file-format=wav",
+                "--channels=1",
+                "--rate=16000",
+                str(path),
+            ],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(0.3)
+        # An idle null sink renders in 2 s blocks: a suspend/resume cycle makes it real-time.
+        for state in ("1", "0"):
+            subprocess.run(["pactl", "suspend-sink", "speaker", state], env=env, check=True)
+        self.started = time.monotonic()
+
+    def stop(self) -> np.ndarray[Any, np.dtype[np.float32]]:
+        self.proc.send_signal(signal.SIGINT)
+        self.proc.wait(timeout=10)
+        return from_wav_bytes(self.path.read_bytes()).samples
+
+
+def voiced_seconds(samples: np.ndarray[Any, np.dtype[np.float32]], rate: int = 16000) -> float:
+    """Seconds of 20 ms frames whose RMS is above a silence threshold."""
+    frame = rate // 50
+    n = len(samples) // frame
+    if n == 0:
+        return 0.0
+    rms = np.sqrt(np.mean(samples[: n * frame].reshape(n, frame) ** 2, axis=1))
+    return float(np.count_nonzero(rms > 0.01)) * 0.02
+
+
+def last_voiced_at(samples: np.ndarray[Any, np.dtype[np.float32]], rate: int = 16000) -> float:
+    """Time (s from the start of the recording) of the end of the last voiced frame."""
+    frame = rate // 50
+    n = len(samples) // frame
+    rms = np.sqrt(np.mean(samples[: n * frame].reshape(n, frame) ** 2, axis=1))
+    voiced = np.nonzero(rms > 0.01)[0]
+    return float(voiced[-1] + 1) * 0.02 if len(voiced) else 0.0
+
+
+@pytest.fixture
+def recorder(pulse: Pulse, isolated_home: Path) -> Iterator[Recorder]:
+    rec = Recorder(pulse, isolated_home.parent / "rec.wav")
+    yield rec
+    if rec.proc.poll() is None:
+        rec.proc.kill()
+        rec.proc.wait()
+
+
+# ---- daemon ---------------------------------------------------------------------------------
+
+
+def subprocess_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(extra or {})
+    return env
+
+
+@dataclass
+class DaemonProc:
+    proc: subprocess.Popen[bytes]
+    paths: _paths.Paths
+
+    def status(self) -> dict[str, Any]:
+        reply = client.request(StatusRequest(), paths=self.paths)
+        assert isinstance(reply, StatusReply)
+        return reply.status
+
+    def wait_for(self, pred: Any, timeout: float = 15.0) -> dict[str, Any]:
+        """Poll status until ``pred(status)`` holds; return that status."""
+        deadline = time.monotonic() + timeout
+        while True:
+            st = self.status()
+            if pred(st):
+                return st
+            assert time.monotonic() < deadline, f"condition not met; last status: {st}"
+            time.sleep(0.05)
+
+
+def start_daemon(env_extra: dict[str, str] | None = None) -> DaemonProc:
+    p = _paths.resolve()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tts_core", "serve"],
+        env=subprocess_env(env_extra),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    if not client.wait_until_running(p, timeout=15):
+        proc.kill()
+        _, err = proc.communicate()
+        raise AssertionError(f"daemon did not start: {err.decode()}")
+    return DaemonProc(proc, p)
+
+
+def stop_daemon(d: DaemonProc) -> None:
+    if d.proc.poll() is None:
+        d.proc.send_signal(signal.SIGTERM)
+        try:
+            d.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            d.proc.kill()
+            d.proc.wait()
+    if d.proc.stderr is not None:
+        d.proc.stderr.close()
+
+
+@pytest.fixture
+def daemon() -> Iterator[DaemonProc]:
+    """A real daemon with no audio server (speech fails, everything else works)."""
+    d = start_daemon({"PULSE_SERVER": "unix:/nonexistent"})
+    yield d
+    stop_daemon(d)
+
+
+@pytest.fixture
+def audio_daemon(pulse: Pulse) -> Iterator[DaemonProc]:
+    """A real daemon playing into the private PulseAudio null sink."""
+    d = start_daemon(pulse.env)
+    yield d
+    stop_daemon(d)
+
+
+def run_hook(
+    stdin: bytes, env_extra: dict[str, str] | None = None, timeout: float = 15.0
+) -> subprocess.CompletedProcess[bytes]:
+    """Run the hook exactly as Claude Code does: ``python -S -I hook.py`` with stdin."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAUDE_CODE")}
+    env.update(env_extra or {})
+    return subprocess.run(
+        [sys.executable, "-S", "-I", str(HOOK)],
+        input=stdin,
+        env=env,
+        capture_output=True,
+        timeout=timeout,
+    )

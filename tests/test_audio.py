@@ -1,0 +1,105 @@
+"""Real playback: the daemon plays into a PulseAudio null sink whose monitor we record."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from tts_core import client
+from tts_core.audio import from_wav_bytes
+from tts_core.protocol import Say, Shutup
+
+from .conftest import (
+    FIXTURES,
+    PAYLOADS,
+    DaemonProc,
+    Recorder,
+    last_voiced_at,
+    run_hook,
+    subprocess_env,
+    voiced_seconds,
+)
+
+SENTENCES = "The build finished. All forty tests passed, and the linter found nothing to fix."
+LONG = " ".join(f"This is sentence number {i} of a long answer." for i in range(14))
+
+
+def rendered_voiced_seconds(text: str, tmp: Path) -> float:
+    """Voiced length of the same text rendered to a file by `claude-tts say --output`."""
+    out = tmp / "expected.wav"
+    subprocess.run(
+        [sys.executable, "-m", "tts_core", "say", "--output", str(out), text],
+        env=subprocess_env(),
+        check=True,
+        capture_output=True,
+    )
+    audio = from_wav_bytes(out.read_bytes())
+    return voiced_seconds(audio.samples, audio.rate)
+
+
+def wait_idle(d: DaemonProc, count: int, timeout: float = 60) -> dict[str, Any]:
+    return d.wait_for(
+        lambda s: s["counters"]["received"] == count and s["counters"]["in_progress"] == 0,
+        timeout=timeout,
+    )
+
+
+def test_say_is_heard_in_full(audio_daemon: DaemonProc, recorder: Recorder, tmp_path: Path) -> None:
+    expected = rendered_voiced_seconds(SENTENCES, tmp_path)
+    assert expected > 2.0
+    client.request(Say(SENTENCES), paths=audio_daemon.paths)
+    st = wait_idle(audio_daemon, 1)
+    heard = voiced_seconds(recorder.stop())
+    assert st["counters"] == {
+        "received": 1,
+        "spoken": 1,
+        "dropped": 0,
+        "failed": 0,
+        "in_progress": 0,
+    }
+    assert st["audio_device"]
+    assert abs(heard - expected) < 0.3, (heard, expected)
+
+
+def test_a_stop_event_speaks_the_whole_turn(
+    audio_daemon: DaemonProc, recorder: Recorder, tmp_path: Path
+) -> None:
+    data = json.loads((PAYLOADS / "Stop.json").read_text())
+    transcript = tmp_path / "session.jsonl"
+    source = FIXTURES / "claude-code" / "transcript_headless_4turns.jsonl"
+    transcript.write_bytes(source.read_bytes())
+    payload = {**data["payload"], "transcript_path": str(transcript)}
+    env = {**data["env"], "CLAUDE_CODE_SESSION_ATTENDED": "1"}
+    result = run_hook(json.dumps(payload).encode(), env)
+    assert (result.returncode, result.stdout) == (0, b"")
+    st = wait_idle(audio_daemon, 1)
+    heard = voiced_seconds(recorder.stop())
+    assert st["counters"]["spoken"] == 1, st
+    expected = rendered_voiced_seconds(payload["last_assistant_message"], tmp_path)
+    assert abs(heard - expected) < 0.4, (heard, expected)
+    # The same Stop again (a retried hook) is not spoken twice.
+    run_hook(json.dumps(payload).encode(), env)
+    st = wait_idle(audio_daemon, 2)
+    assert st["dropped_by_reason"] == {"already_spoken": 1}
+
+
+def test_shutup_cuts_speech_short(audio_daemon: DaemonProc, recorder: Recorder) -> None:
+    client.request(Say(LONG), paths=audio_daemon.paths)
+    audio_daemon.wait_for(lambda s: s["speaking"], timeout=10)
+    time.sleep(1.5)
+    t_shutup = time.monotonic()
+    client.request(Shutup(), paths=audio_daemon.paths)
+    st = wait_idle(audio_daemon, 1)
+    stopped_after = time.monotonic() - t_shutup
+    samples = recorder.stop()
+    heard = voiced_seconds(samples)
+    assert st["dropped_by_reason"] == {"shutup": 1}
+    assert stopped_after < 0.5
+    # About 1.5 s was played (plus start-up); the whole text is over 25 s.
+    assert 0.8 < heard < 3.0, heard
+    # Nothing was heard after the cut: the recording's last voice is near the shutup time.
+    assert last_voiced_at(samples) < (t_shutup - recorder.started) + 0.5 + 0.3

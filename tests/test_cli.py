@@ -1,0 +1,126 @@
+"""The claude-tts command line: one-line errors, exit codes, the daemon's lifecycle."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tts_core import cli
+from tts_core.audio import from_wav_bytes
+
+from .conftest import DaemonProc, subprocess_env, voiced_seconds
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tts_core", *args],
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_status_without_a_daemon(isolated_home: Path) -> None:
+    result = run_cli("status")
+    assert result.returncode == 1
+    sock = isolated_home / "run" / "daemon.sock"
+    assert result.stdout == f"claude-tts daemon: not running (socket {sock})\n"
+    result = run_cli("status", "--json")
+    assert json.loads(result.stdout) == {
+        "running": False,
+        "socket": f"{isolated_home}/run/daemon.sock",
+    }
+
+
+def test_status_json_has_the_documented_fields(daemon: DaemonProc) -> None:
+    result = run_cli("status", "--json")
+    assert result.returncode == 0, result.stderr
+    status = json.loads(result.stdout)
+    assert status["running"] is True and status["pid"] == daemon.proc.pid
+    for key in ("uptime_s", "queue_length", "audio_device", "last_error", "counters"):
+        assert key in status
+    assert set(status["counters"]) >= {"received", "spoken", "dropped", "failed"}
+
+
+def test_human_status(daemon: DaemonProc) -> None:
+    out = run_cli("status").stdout.splitlines()
+    assert out[0].startswith(f"claude-tts daemon: running, pid {daemon.proc.pid}, up ")
+    assert out[3] == "  events: 0 received, 0 spoken, 0 dropped, 0 failed"
+
+
+def test_start_stop_and_start_again(isolated_home: Path) -> None:
+    assert run_cli("start").stdout == (
+        f"claude-tts daemon started (socket {isolated_home}/run/daemon.sock)\n"
+    )
+    assert run_cli("start").stdout == "claude-tts daemon is already running\n"
+    assert run_cli("stop").stdout == "claude-tts daemon stopped\n"
+    assert run_cli("stop").stdout == "claude-tts daemon is not running\n"
+    assert not (isolated_home / "run" / "daemon.sock").exists()
+
+
+def test_say_output_writes_a_wav(tmp_path: Path) -> None:
+    out = tmp_path / "hello.wav"
+    result = run_cli("say", "--output", str(out), "Hello there.", "Second sentence here.")
+    assert result.returncode == 0, result.stderr
+    audio = from_wav_bytes(out.read_bytes())
+    assert result.stdout == f"wrote {out} ({audio.duration_s:.2f} s)\n"
+    assert 1.0 < voiced_seconds(audio.samples, audio.rate) < 4.0
+
+
+def test_say_output_with_nothing_speakable() -> None:
+    result = run_cli("say", "--output", "/tmp/never.wav", "```\ncode only\n```")
+    assert (result.returncode, result.stderr) == (
+        1,
+        "claude-tts: error: nothing speakable in that text\n",
+    )
+
+
+def test_unknown_engine_is_a_one_line_error() -> None:
+    result = run_cli("say", "--engine", "gtss", "--output", "/tmp/x.wav", "hi")
+    assert (result.returncode, result.stderr) == (
+        1,
+        "claude-tts: error: unknown engine 'gtss'; expected one of auto, espeak, say\n",
+    )
+
+
+def test_logs_before_any_daemon(isolated_home: Path) -> None:
+    result = run_cli("logs")
+    assert (result.returncode, result.stderr) == (
+        1,
+        f"claude-tts: error: no log yet at {isolated_home}/state/log/daemon.log\n",
+    )
+
+
+def test_logs_show_the_daemon_log(daemon: DaemonProc) -> None:
+    result = run_cli("logs", "-n", "5")
+    assert result.returncode == 0
+    assert "listening on" in result.stdout
+
+
+def test_shutup_without_a_daemon_is_fine() -> None:
+    assert run_cli("shutup").returncode == 0
+
+
+def test_unexpected_errors_exit_3_with_a_traceback_file(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], isolated_home: Path
+) -> None:
+    def boom(args: object, p: object) -> int:
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(cli, "cmd_status", boom)
+    assert cli.main(["status"]) == 3
+    crash = isolated_home / "state" / "log" / "crash.log"
+    assert capsys.readouterr().err == (
+        f"claude-tts: unexpected error: RuntimeError('kaboom') (traceback in {crash})\n"
+    )
+    assert "RuntimeError: kaboom" in crash.read_text()
+
+
+def test_version() -> None:
+    result = run_cli("--version")
+    assert result.stdout == "claude-tts 0.1.0\n"

@@ -1,0 +1,196 @@
+"""The hook as Claude Code runs it: a ``python -S -I`` subprocess fed a real payload."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tts_core import client
+from tts_core import paths as _paths
+from tts_core.protocol import HookEvent, decode
+
+from .conftest import HOOK, PAYLOADS, ROOT, DaemonProc, run_hook
+
+FORBIDDEN = ("yaml", "asyncio", "numpy", "torch", "transformers", "sounddevice", "watchdog")
+
+
+def payload_bytes(name: str) -> tuple[bytes, dict[str, str]]:
+    data = json.loads((PAYLOADS / name).read_text())
+    return json.dumps(data["payload"]).encode(), data["env"]
+
+
+ALL_PAYLOADS = sorted(p.name for p in PAYLOADS.glob("*.json"))
+
+
+def test_every_real_payload_reaches_the_daemon(daemon: DaemonProc) -> None:
+    for name in ALL_PAYLOADS:
+        stdin, env = payload_bytes(name)
+        result = run_hook(stdin, env)
+        assert (result.returncode, result.stdout) == (0, b""), name
+    st = daemon.wait_for(lambda s: s["counters"]["in_progress"] == 0)
+    c = st["counters"]
+    assert c["received"] == len(ALL_PAYLOADS)
+    assert c["spoken"] + c["dropped"] + c["failed"] == c["received"]
+    # The headless (`claude -p`) captures are dropped as such; the interactive permission
+    # prompt and the StopFailure (captured without environment) are spoken, and fail here only
+    # because this daemon has no audio device.
+    assert st["dropped_by_reason"] == {
+        "headless": 18,
+        "control": 1,
+        "notification_type": 1,
+        "event_not_spoken": 1,
+    }
+    assert c["failed"] == 2
+    assert st["last_error"].startswith("no audio output device")
+
+
+@pytest.mark.parametrize(
+    "stdin",
+    [b"", b"garbage{", b"\xff\xfe\x00not utf8", b"[]", b'{"hook_event_name": 5}'],
+    ids=["empty", "garbage", "binary", "array", "bad-name"],
+)
+def test_bad_input_exits_0_and_is_counted_as_failed(daemon: DaemonProc, stdin: bytes) -> None:
+    result = run_hook(stdin)
+    assert (result.returncode, result.stdout) == (0, b"")
+    st = daemon.wait_for(lambda s: s["counters"]["received"] == 1)
+    assert st["counters"]["failed"] == 1
+
+
+def test_a_5_mb_payload_is_delivered_whole(daemon: DaemonProc) -> None:
+    data = json.loads((PAYLOADS / "Stop.json").read_text())
+    payload, env = data["payload"], data["env"]
+    payload["last_assistant_message"] = "word " * (1024 * 1024)
+    stdin = json.dumps(payload).encode()
+    assert len(stdin) > 5_000_000
+    result = run_hook(stdin, env)
+    assert (result.returncode, result.stdout) == (0, b"")
+    st = daemon.wait_for(lambda s: s["counters"]["received"] == 1)
+    assert st["dropped_by_reason"] == {"headless": 1}  # parsed, routed, nothing lost
+
+
+def test_hook_imports_only_the_light_layer(daemon: DaemonProc) -> None:
+    stdin, env = payload_bytes("Stop.json")
+    result = run_hook_with_importtime(stdin, env)
+    assert result[0] == 0
+    imported = {line.split("|")[-1].strip() for line in result[1].splitlines() if "|" in line}
+    top = {name.split(".")[0] for name in imported}
+    assert "tts_core" in top, "the importtime trace is empty: the test would prove nothing"
+    assert not top & set(FORBIDDEN), sorted(top & set(FORBIDDEN))
+    assert {n for n in imported if n.startswith("tts_core.")} <= {
+        "tts_core.errors",
+        "tts_core.paths",
+        "tts_core.protocol",
+        "tts_core.client",
+    }
+
+
+def run_hook_with_importtime(stdin: bytes, env: dict[str, str]) -> tuple[int, str]:
+    import subprocess
+
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-S", "-I", str(HOOK)],
+        input=stdin,
+        env={**os.environ, **env},
+        capture_output=True,
+        timeout=15,
+    )
+    return proc.returncode, proc.stderr.decode()
+
+
+def test_without_a_daemon_the_event_is_spooled_and_the_daemon_started() -> None:
+    p = _paths.resolve()
+    stdin, env = payload_bytes("Notification_permission_prompt.json")
+    t0 = time.monotonic()
+    result = run_hook(stdin, env)
+    elapsed = time.monotonic() - t0
+    assert (result.returncode, result.stdout, result.stderr) == (0, b"", b"")
+    assert elapsed < 2.0  # detached: the hook does not wait for the daemon
+    assert client.wait_until_running(p, timeout=15)
+    d = DaemonProc(proc=None, paths=p)  # type: ignore[arg-type]
+    st = d.wait_for(lambda s: s["counters"]["received"] == 1 and s["counters"]["in_progress"] == 0)
+    assert st["counters"]["received"] == 1
+    assert os.listdir(p.spool) == []
+
+
+def test_spooled_file_holds_the_event_when_autospawn_is_off() -> None:
+    p = _paths.resolve()
+    stdin, env = payload_bytes("Stop.json")
+    result = run_hook(stdin, {**env, "CLAUDE_TTS_AUTOSPAWN": "0"})
+    assert result.returncode == 0
+    (name,) = os.listdir(p.spool)
+    event = decode((p.spool / name).read_bytes())
+    assert isinstance(event, HookEvent)
+    assert json.loads(event.raw)["hook_event_name"] == "Stop"
+    assert event.env["CLAUDE_CODE_SESSION_ATTENDED"] == "0"
+    assert not p.socket.exists()
+
+
+def test_a_hung_daemon_cannot_hold_the_hook() -> None:
+    """Something accepts on the socket but never answers: the hook gives up in time."""
+    p = _paths.resolve()
+    _paths.ensure_private_dir(p.runtime)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(p.socket))
+    server.listen(8)
+    held: list[socket.socket] = []
+    threading.Thread(target=lambda: held.append(server.accept()[0]), daemon=True).start()
+    try:
+        stdin, env = payload_bytes("Stop.json")
+        t0 = time.monotonic()
+        result = run_hook(stdin, env)
+        elapsed = time.monotonic() - t0
+    finally:
+        server.close()
+    assert (result.returncode, result.stdout) == (0, b"")
+    assert elapsed < 3.0
+    log = p.hook_log.read_text()
+    assert "hook error: DaemonTimeout: the daemon did not answer in 1.5 s" in log
+
+
+def test_hook_works_when_installed_into_a_venv(tmp_path: Path, daemon: DaemonProc) -> None:
+    """As install.sh sets it up: a venv holding the package, the hook run by its interpreter
+    with -S -I from a path outside any checkout."""
+    import subprocess
+
+    venv = tmp_path / "venv"
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)],
+        check=True,
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(venv / "bin" / "python"),
+            "install",
+            "--quiet",
+            "--no-deps",
+            str(ROOT),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    copy = tmp_path / "hooks" / "claude_tts_hook.py"
+    copy.parent.mkdir()
+    copy.write_bytes(HOOK.read_bytes())
+    stdin, env = payload_bytes("Stop.json")
+    proc = subprocess.run(
+        [str(venv / "bin" / "python"), "-S", "-I", str(copy)],
+        input=stdin,
+        env={**os.environ, **env},
+        capture_output=True,
+        timeout=15,
+    )
+    assert (proc.returncode, proc.stdout) == (0, b"")
+    assert not daemon.paths.hook_log.exists(), daemon.paths.hook_log.read_text()
+    daemon.wait_for(lambda s: s["counters"]["received"] == 1)

@@ -1,0 +1,217 @@
+"""The pipeline's order, overlap and cancellation, with fake adapters at the edges."""
+
+from __future__ import annotations
+
+import asyncio
+
+import numpy as np
+import pytest
+
+from tts_core.audio import Audio
+from tts_core.errors import AudioUnavailable, EngineError
+from tts_core.events import Priority
+from tts_core.pipeline import Pipeline, Utterance
+
+
+class FakeEngine:
+    name = "fake"
+    needs_network = False
+
+    def __init__(self, delay: float = 0.0, fail_on: str = "") -> None:
+        self.delay = delay
+        self.fail_on = fail_on
+        self.log: list[tuple[str, str]] = []
+
+    async def synthesize(self, text: str, lang: str) -> Audio:
+        self.log.append(("synth-start", text))
+        await asyncio.sleep(self.delay)
+        if text == self.fail_on:
+            raise EngineError(f"cannot say {text!r}")
+        self.log.append(("synth-end", text))
+        return Audio(np.full(10, len(text), dtype=np.float32), 1000)
+
+
+class FakePlayer:
+    def __init__(self, log: list[tuple[str, str]], duration: float = 0.05) -> None:
+        self.log = log
+        self.duration = duration
+        self.stopped = asyncio.Event()
+        self.fail = False
+
+    async def play(self, audio: Audio) -> bool:
+        if self.fail:
+            raise AudioUnavailable("no audio output device")
+        self.log.append(("play", str(int(audio.samples[0]))))
+        self.stopped.clear()
+        try:
+            await asyncio.wait_for(self.stopped.wait(), self.duration)
+            return False
+        except TimeoutError:
+            return True
+        finally:
+            self.log.append(("play-end", str(int(audio.samples[0]))))
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+
+def split(text: str) -> list[str]:
+    return [s for s in text.split("|") if s]
+
+
+def make(engine: FakeEngine, player_duration: float = 0.05) -> tuple[Pipeline, FakePlayer]:
+    player = FakePlayer(engine.log, player_duration)
+    return Pipeline(engine, player, split), player
+
+
+def utter(
+    text: str,
+    outcomes: list[tuple[str, str, str]],
+    session: str = "s",
+    priority: Priority = Priority.MESSAGE,
+) -> Utterance:
+    return Utterance(
+        text, session, priority, "turn", "en", on_done=lambda o, r: outcomes.append((text, o, r))
+    )
+
+
+async def drain(p: Pipeline, outcomes: list[tuple[str, str, str]], n: int) -> None:
+    for _ in range(400):
+        if len(outcomes) >= n:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"only {outcomes}")
+
+
+def test_next_sentence_is_synthesized_while_the_current_one_plays() -> None:
+    async def go() -> list[tuple[str, str]]:
+        engine = FakeEngine(delay=0.01)
+        p, _ = make(engine, 0.05)
+        p.start()
+        outcomes: list[tuple[str, str, str]] = []
+        p.submit(utter("a|bb|ccc", outcomes))
+        await drain(p, outcomes, 1)
+        await p.close()
+        assert outcomes == [("a|bb|ccc", "spoken", "")]
+        return engine.log
+
+    log = asyncio.run(go())
+    # "bb" was synthesized while "a" played, "ccc" while "bb" played.
+    assert log.index(("play", "1")) < log.index(("synth-end", "bb")) < log.index(("play-end", "1"))
+    assert log.index(("play", "2")) < log.index(("synth-end", "ccc")) < log.index(("play-end", "2"))
+    assert [x for x in log if x[0] == "play"] == [("play", "1"), ("play", "2"), ("play", "3")]
+
+
+def test_important_speech_jumps_the_queue() -> None:
+    async def go() -> list[tuple[str, str, str]]:
+        p, _ = make(FakeEngine())
+        outcomes: list[tuple[str, str, str]] = []
+        p.submit(utter("x", outcomes))
+        p.submit(utter("y", outcomes))
+        p.submit(utter("permission", outcomes, priority=Priority.IMPORTANT))
+        p.start()
+        await drain(p, outcomes, 3)
+        await p.close()
+        return outcomes
+
+    assert [o[0] for o in asyncio.run(go())] == ["permission", "x", "y"]
+
+
+def test_cancel_cuts_one_session_and_keeps_the_other() -> None:
+    async def go() -> list[tuple[str, str, str]]:
+        p, _ = make(FakeEngine(), player_duration=5.0)
+        outcomes: list[tuple[str, str, str]] = []
+        p.start()
+        p.submit(utter("long|more", outcomes, session="a"))
+        p.submit(utter("queued-a", outcomes, session="a"))
+        p.submit(utter("b", outcomes, session="b"))
+        await asyncio.sleep(0.05)
+        assert p.speaking
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        assert p.cancel("a", reason="user_prompt") == 2
+        await drain(p, outcomes, 2)
+        assert loop.time() - t0 < 0.1
+        p.player.stop()  # let "b" finish quickly
+        await drain(p, outcomes, 3)
+        await p.close()
+        return outcomes
+
+    outcomes = asyncio.run(go())
+    assert ("queued-a", "dropped", "user_prompt") in outcomes
+    assert ("long|more", "dropped", "user_prompt") in outcomes
+    assert outcomes[-1][0] == "b"
+
+
+def test_cancel_abandons_a_slow_synthesis() -> None:
+    async def go() -> tuple[list[tuple[str, str, str]], float]:
+        p, _ = make(FakeEngine(delay=5.0))
+        outcomes: list[tuple[str, str, str]] = []
+        p.start()
+        p.submit(utter("slow", outcomes))
+        await asyncio.sleep(0.05)
+        t0 = asyncio.get_running_loop().time()
+        p.cancel(None, reason="shutup")
+        await drain(p, outcomes, 1)
+        elapsed = asyncio.get_running_loop().time() - t0
+        await p.close()
+        return outcomes, elapsed
+
+    outcomes, elapsed = asyncio.run(go())
+    assert outcomes == [("slow", "dropped", "shutup")]
+    assert elapsed < 0.5
+
+
+@pytest.mark.parametrize("where", ["engine", "player"])
+def test_failures_are_reported_and_the_pipeline_goes_on(where: str) -> None:
+    async def go() -> tuple[list[tuple[str, str, str]], list[str]]:
+        engine = FakeEngine(fail_on="bad" if where == "engine" else "")
+        errors: list[str] = []
+        player = FakePlayer(engine.log)
+        p = Pipeline(engine, player, split, on_error=errors.append)
+        player.fail = where == "player"
+        outcomes: list[tuple[str, str, str]] = []
+        p.start()
+        p.submit(utter("bad", outcomes))
+        await drain(p, outcomes, 1)
+        player.fail = False
+        p.submit(utter("good", outcomes))
+        await drain(p, outcomes, 2)
+        await p.close()
+        return outcomes, errors
+
+    outcomes, errors = asyncio.run(go())
+    reason = "cannot say 'bad'" if where == "engine" else "no audio output device"
+    assert outcomes == [("bad", "failed", reason), ("good", "spoken", "")]
+    assert errors == [reason]
+
+
+def test_nothing_speakable_is_dropped() -> None:
+    async def go() -> list[tuple[str, str, str]]:
+        p, _ = make(FakeEngine())
+        outcomes: list[tuple[str, str, str]] = []
+        p.start()
+        p.submit(utter("|", outcomes))
+        await drain(p, outcomes, 1)
+        await p.close()
+        return outcomes
+
+    assert asyncio.run(go()) == [("|", "dropped", "nothing_to_say")]
+
+
+def test_close_drops_the_queue_as_shutdown() -> None:
+    async def go() -> list[tuple[str, str, str]]:
+        p, _ = make(FakeEngine(), player_duration=5.0)
+        outcomes: list[tuple[str, str, str]] = []
+        p.start()
+        p.submit(utter("playing", outcomes))
+        p.submit(utter("waiting", outcomes))
+        await asyncio.sleep(0.05)
+        await p.close()
+        await asyncio.sleep(0.05)
+        return outcomes
+
+    assert sorted(asyncio.run(go())) == [
+        ("playing", "dropped", "shutdown"),
+        ("waiting", "dropped", "shutdown"),
+    ]
