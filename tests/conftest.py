@@ -17,13 +17,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from tts_core import client
 from tts_core import paths as _paths
-from tts_core.audio import from_wav_bytes
 from tts_core.protocol import StatusReply, StatusRequest
+
+from .audio_sink import (
+    Pulse,
+    Recorder,
+    last_voiced_at,
+    start_pulse,
+    stop_pulse,
+    voiced_seconds,
+)
+
+__all__ = ["Pulse", "Recorder", "last_voiced_at", "voiced_seconds"]
 
 ROOT = Path(__file__).resolve().parent.parent
 HOOK = ROOT / "hooks" / "claude_tts_hook.py"
@@ -70,106 +79,12 @@ def load_payload(name: str) -> tuple[dict[str, Any], dict[str, str]]:
 # ---- audio ----------------------------------------------------------------------------------
 
 
-@dataclass
-class Pulse:
-    dir: Path
-    env: dict[str, str]
-
-
 @pytest.fixture(scope="session")
 def pulse() -> Iterator[Pulse]:
-    """A private PulseAudio server with one null sink, ``speaker`` (see tests/README.md)."""
-    d = short_tmpdir("ctt-pulse-")
-    (d / "server.pa").write_text(
-        f"load-module module-native-protocol-unix auth-anonymous=1 auth-cookie-enabled=0 "
-        f"socket={d}/native\n"
-        "load-module module-null-sink sink_name=speaker\n"
-        "set-default-sink speaker\n"
-    )
-    env = {
-        "PULSE_SERVER": f"unix:{d}/native",
-        "PULSE_RUNTIME_PATH": str(d),
-        "PULSE_COOKIE": str(d / "cookie"),
-        "PULSE_STATE_PATH": str(d),
-    }
-    full = {**os.environ, **env, "HOME": str(d)}
-    subprocess.run(
-        [
-            "pulseaudio",
-            "--daemonize=yes",
-            "-n",
-            "-F",
-            str(d / "server.pa"),
-            "--exit-idle-time=-1",
-            "--use-pid-file=yes",
-            f"--log-target=file:{d}/pulse.log",
-        ],
-        env=full,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        check=True,
-        timeout=20,
-    )
-    deadline = time.monotonic() + 10
-    while subprocess.run(["pactl", "info"], env=full, capture_output=True).returncode != 0:
-        assert time.monotonic() < deadline, (d / "pulse.log").read_text()
-        time.sleep(0.05)
-    yield Pulse(d, env)
-    subprocess.run(["pulseaudio", "--kill"], env=full, capture_output=True)
-    shutil.rmtree(d, ignore_errors=True)
-
-
-class Recorder:
-    """Records the null sink's monitor to a WAV file, in real time."""
-
-    def __init__(self, pulse: Pulse, path: Path) -> None:
-        self.path = path
-        env = {**os.environ, **pulse.env}
-        self.proc = subprocess.Popen(
-            [
-                "parecord",
-                "--device=speaker.monitor",
-                "--latency-msec=20",
-                "--file-format=wav",
-                "--channels=1",
-                "--rate=16000",
-                str(path),
-            ],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        time.sleep(0.3)
-        # An idle null sink renders in 2 s blocks: a suspend/resume cycle makes it real-time.
-        for state in ("1", "0"):
-            subprocess.run(["pactl", "suspend-sink", "speaker", state], env=env, check=True)
-        self.started = time.monotonic()
-
-    def stop(self) -> np.ndarray[Any, np.dtype[np.float32]]:
-        self.proc.send_signal(signal.SIGINT)
-        self.proc.wait(timeout=10)
-        return from_wav_bytes(self.path.read_bytes()).samples
-
-
-def voiced_seconds(samples: np.ndarray[Any, np.dtype[np.float32]], rate: int = 16000) -> float:
-    """Seconds of 20 ms frames whose RMS is above a silence threshold."""
-    frame = rate // 50
-    n = len(samples) // frame
-    if n == 0:
-        return 0.0
-    rms = np.sqrt(np.mean(samples[: n * frame].reshape(n, frame) ** 2, axis=1))
-    return float(np.count_nonzero(rms > 0.01)) * 0.02
-
-
-def last_voiced_at(samples: np.ndarray[Any, np.dtype[np.float32]], rate: int = 16000) -> float:
-    """Time (s from the start of the recording) of the end of the last voiced frame."""
-    frame = rate // 50
-    n = len(samples) // frame
-    rms = np.sqrt(np.mean(samples[: n * frame].reshape(n, frame) ** 2, axis=1))
-    voiced = np.nonzero(rms > 0.01)[0]
-    return float(voiced[-1] + 1) * 0.02 if len(voiced) else 0.0
+    """A private PulseAudio server with one null sink, ``speaker``."""
+    server = start_pulse()
+    yield server
+    stop_pulse(server)
 
 
 @pytest.fixture

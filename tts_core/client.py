@@ -10,11 +10,14 @@ import os
 import socket
 import sys
 import time
-from pathlib import Path
 
 from tts_core import paths as _paths
 from tts_core.errors import DaemonNotRunning, DaemonTimeout, ProtocolError
 from tts_core.protocol import MAX_FRAME, HookEvent, Message, Ping, decode, encode
+
+TYPE_CHECKING = False  # not typing's: the hook must not pay for importing typing
+if TYPE_CHECKING:
+    from pathlib import Path
 
 MAX_SPOOLED = 500
 """The hook stops spooling past this many files (a daemon that never starts must not fill the
@@ -33,15 +36,15 @@ def request(
         DaemonTimeout: the daemon did not answer within ``timeout`` seconds.
         ProtocolError: the reply is malformed.
     """
-    p = paths or _paths.resolve()
+    address = str(paths.socket) if paths is not None else _paths.socket_path()
     deadline = time.monotonic() + timeout
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.settimeout(timeout)
         try:
-            sock.connect(str(p.socket))
+            sock.connect(address)
         except (FileNotFoundError, ConnectionRefusedError, NotADirectoryError) as exc:
-            raise DaemonNotRunning(f"the daemon is not running (no answer on {p.socket})") from exc
+            raise DaemonNotRunning(f"the daemon is not running (no answer on {address})") from exc
         except TimeoutError as exc:
             raise DaemonTimeout(f"the daemon did not accept a connection in {timeout:g} s") from exc
         try:
@@ -103,9 +106,9 @@ def spool(event: HookEvent, paths: _paths.Paths | None = None) -> Path | None:
     return final
 
 
-def package_root() -> Path:
+def package_root() -> str:
     """The directory that holds the ``tts_core`` package (for starting the daemon)."""
-    return Path(__file__).resolve().parent.parent
+    return os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 
 
 def spawn_daemon(paths: _paths.Paths | None = None, *, force: bool = False) -> bool:
@@ -127,7 +130,7 @@ def spawn_daemon(paths: _paths.Paths | None = None, *, force: bool = False) -> b
             pass
     stamp.touch()
     env = dict(os.environ)
-    root = str(package_root())
+    root = package_root()
     env["PYTHONPATH"] = os.pathsep.join(x for x in (root, env.get("PYTHONPATH", "")) if x)
     subprocess.Popen(
         [sys.executable, "-m", "tts_core", "serve"],

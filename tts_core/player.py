@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from typing import Any
 
 import numpy as np
 
 from tts_core.audio import Audio
 from tts_core.errors import AudioUnavailable
+
+POLL_S = 0.005
 
 
 class Player:
@@ -94,7 +97,7 @@ class Player:
             self.device_name = name
             block = max(1, audio.rate * self.block_ms // 1000)
             pad = np.zeros(int(self.pad_s * audio.rate), dtype=np.float32)
-            samples = np.concatenate([audio.samples.astype(np.float32), pad])
+            samples = np.concatenate([audio.samples.astype(np.float32), pad]).reshape(-1, 1)
             with sd.OutputStream(
                 samplerate=audio.rate,
                 channels=1,
@@ -102,18 +105,37 @@ class Player:
                 device=index,
                 latency="low",
                 # No fixed blocksize: with one, PortAudio's ALSA -> PulseAudio path accepted
-                # whole clips at once and lost them (measured: 0.44 s heard of 1.5 s). We
-                # still write in small blocks, so stop() takes effect within one of them.
+                # whole clips at once and lost them (measured: 0.44 s heard of 1.5 s).
             ) as stream:
-                for start in range(0, len(samples), block):
-                    if self._stop.is_set():
-                        stream.abort()
-                        return False
-                    stream.write(samples[start : start + block].reshape(-1, 1))
-            return not self._stop.is_set()
+                return self._feed(stream, samples, block)
         except sd.PortAudioError as exc:
             self._needs_reinit = True
             raise AudioUnavailable(f"audio device failed: {exc}") from None
         except AudioUnavailable:
             self._needs_reinit = True
             raise
+
+    def _feed(self, stream: Any, samples: Any, block: int) -> bool:
+        """Write only what the device buffer takes without blocking, checking the stop flag
+        every few ms: a blocking write can hang for seconds on some devices (an idle
+        PulseAudio null sink renders 2 s at a time), and stop() must not wait for it."""
+        capacity = stream.write_available  # the buffer is empty now
+        pos = 0
+        while pos < len(samples):
+            if self._stop.is_set():
+                stream.abort()
+                return False
+            room = stream.write_available
+            if room == 0:
+                time.sleep(POLL_S)
+                continue
+            n = min(room, block, len(samples) - pos)
+            stream.write(samples[pos : pos + n])
+            pos += n
+        # Let the buffer drain before closing, still interruptible.
+        while stream.write_available < capacity:
+            if self._stop.is_set():
+                stream.abort()
+                return False
+            time.sleep(POLL_S)
+        return True

@@ -11,125 +11,181 @@ This is the only module that knows the frame layout.
 from __future__ import annotations
 
 import json
-from dataclasses import MISSING, asdict, dataclass, field, fields
-from typing import Any, ClassVar
 
 from tts_core.errors import ProtocolError
+
+# The hook imports this module on every Claude Code event, so it avoids dataclasses and typing
+# (measured: +14 ms and +5 ms of start-up on a 2-core machine, against ~9 ms for the bare
+# interpreter). Messages are small classes with __slots__; Message supplies eq/repr/to_dict.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 VERSION = 1
 MAX_FRAME = 16 * 1024 * 1024
 """Largest frame in bytes, newline included. Claude Code payloads can carry a whole answer."""
 
+_NUMBER = (int, float)
 
-@dataclass(frozen=True)
+
 class Message:
-    """Base of every frame. Subclasses set ``TYPE`` and declare their fields."""
+    """Base of every frame. Subclasses set TYPE, FIELDS (name -> accepted types), REQUIRED."""
 
     TYPE: ClassVar[str] = ""
-    # Checked at decode time; keyed by the annotation text of each field.
-    _CHECKS: ClassVar[dict[str, tuple[type, ...]]] = {
-        "str": (str,),
-        "str | None": (str, type(None)),
-        "bool": (bool,),
-        "float": (int, float),
-        "dict[str, str]": (dict,),
-        "dict[str, Any]": (dict,),
-    }
+    FIELDS: ClassVar[dict[str, tuple[type, ...]]] = {}
+    REQUIRED: ClassVar[tuple[str, ...]] = ()
+    __slots__ = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"v": VERSION, "type": self.TYPE, **asdict(self)}
+        return {"v": VERSION, "type": self.TYPE, **{f: getattr(self, f) for f in self.FIELDS}}
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and all(
+            getattr(self, f) == getattr(other, f) for f in self.FIELDS
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable fields (dicts)
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{f}={getattr(self, f)!r}" for f in self.FIELDS)
+        return f"{type(self).__name__}({args})"
 
 
 # ---- requests -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class HookEvent(Message):
-    """A Claude Code hook event, forwarded unparsed by the hook."""
+    """A Claude Code hook event, forwarded unparsed by the hook.
 
-    TYPE: ClassVar[str] = "hook"
-    raw: str
-    """The hook's stdin exactly as Claude Code wrote it (normally one JSON object)."""
-    env: dict[str, str] = field(default_factory=dict)
-    """The ``CLAUDE_*`` variables of the hook process that matter to speech."""
-    sent_at: float = 0.0
-    """Unix time when the hook started, for latency accounting and staleness."""
-    truncated: bool = False
-    """True if stdin was larger than a frame and was cut."""
+    Attributes:
+        raw: the hook's stdin exactly as Claude Code wrote it (normally one JSON object).
+        env: the ``CLAUDE_*`` variables of the hook process that matter to speech.
+        sent_at: Unix time when the hook started, for latency accounting and staleness.
+        truncated: True if stdin was larger than a frame and was cut.
+    """
+
+    TYPE = "hook"
+    FIELDS = {"raw": (str,), "env": (dict,), "sent_at": _NUMBER, "truncated": (bool,)}
+    REQUIRED = ("raw",)
+    __slots__ = ("env", "raw", "sent_at", "truncated")
+
+    def __init__(
+        self,
+        raw: str,
+        env: dict[str, str] | None = None,
+        sent_at: float = 0.0,
+        truncated: bool = False,
+    ) -> None:
+        self.raw = raw
+        self.env = env if env is not None else {}
+        self.sent_at = sent_at
+        self.truncated = truncated
 
 
-@dataclass(frozen=True)
 class Say(Message):
-    """Speak ``text`` now (``claude-tts say``)."""
+    """Speak ``text`` now (``claude-tts say``).
 
-    TYPE: ClassVar[str] = "say"
-    text: str
-    """The text to speak, markdown allowed."""
-    lang: str | None = None
-    """Language of ``text``; None means the configured one."""
+    Attributes:
+        text: the text to speak, markdown allowed.
+        lang: language of the speech; None means the configured one.
+    """
+
+    TYPE = "say"
+    FIELDS = {"text": (str,), "lang": (str, type(None))}
+    REQUIRED = ("text",)
+    __slots__ = ("lang", "text")
+
+    def __init__(self, text: str, lang: str | None = None) -> None:
+        self.text = text
+        self.lang = lang
 
 
-@dataclass(frozen=True)
 class Shutup(Message):
-    """Stop the current speech and drop the queue."""
+    """Stop the current speech and drop the queue.
 
-    TYPE: ClassVar[str] = "shutup"
-    session_id: str | None = None
-    """Only this Claude Code session's speech; None means all."""
+    Attributes:
+        session_id: only this Claude Code session's speech; None means all.
+    """
+
+    TYPE = "shutup"
+    FIELDS = {"session_id": (str, type(None))}
+    __slots__ = ("session_id",)
+
+    def __init__(self, session_id: str | None = None) -> None:
+        self.session_id = session_id
 
 
-@dataclass(frozen=True)
 class StatusRequest(Message):
     """Ask for the daemon's state."""
 
-    TYPE: ClassVar[str] = "status"
+    TYPE = "status"
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
 class Ping(Message):
     """Is the daemon alive and answering?"""
 
-    TYPE: ClassVar[str] = "ping"
+    TYPE = "ping"
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
 class Shutdown(Message):
     """Stop the daemon gracefully (as SIGTERM does)."""
 
-    TYPE: ClassVar[str] = "shutdown"
+    TYPE = "shutdown"
+    __slots__ = ()
 
 
 # ---- replies --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class Ok(Message):
-    """The request was accepted."""
+    """The request was accepted.
 
-    TYPE: ClassVar[str] = "ok"
-    detail: str = ""
-    """A short human-readable note (e.g. ``queued``)."""
+    Attributes:
+        detail: a short note for a person (e.g. ``queued``).
+    """
+
+    TYPE = "ok"
+    FIELDS = {"detail": (str,)}
+    __slots__ = ("detail",)
+
+    def __init__(self, detail: str = "") -> None:
+        self.detail = detail
 
 
-@dataclass(frozen=True)
 class StatusReply(Message):
-    """Answer to :class:`StatusRequest`."""
+    """Answer to :class:`StatusRequest`.
 
-    TYPE: ClassVar[str] = "status_reply"
-    status: dict[str, Any] = field(default_factory=dict)
-    """pid, uptime_s, queue_length, audio_device, last_error, counters, ..."""
+    Attributes:
+        status: pid, uptime_s, queue_length, audio_device, last_error, counters, ...
+    """
+
+    TYPE = "status_reply"
+    FIELDS = {"status": (dict,)}
+    __slots__ = ("status",)
+
+    def __init__(self, status: dict[str, Any] | None = None) -> None:
+        self.status = status if status is not None else {}
 
 
-@dataclass(frozen=True)
 class Error(Message):
-    """The request was refused or failed."""
+    """The request was refused or failed.
 
-    TYPE: ClassVar[str] = "error"
-    code: str
-    """Machine-readable: ``bad_json``, ``bad_frame``, ``unknown_type``, ``bad_version``,
-    ``bad_field``, ``too_large``, ``internal``."""
-    message: str
-    """One line for a person."""
+    Attributes:
+        code: ``bad_json``, ``bad_frame``, ``unknown_type``, ``bad_version``, ``bad_field``,
+            ``too_large``, ``forbidden``, ``internal``.
+        message: one line for a person.
+    """
+
+    TYPE = "error"
+    FIELDS = {"code": (str,), "message": (str,)}
+    REQUIRED = ("code", "message")
+    __slots__ = ("code", "message")
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        self.message = message
 
 
 MESSAGES: dict[str, type[Message]] = {
@@ -168,24 +224,24 @@ def decode(frame: bytes) -> Message:
         known = ", ".join(sorted(MESSAGES))
         raise ProtocolError("unknown_type", f"unknown message type {kind!r}; known: {known}")
     kwargs: dict[str, Any] = {}
-    for f in fields(cls):
-        if f.name not in data:
-            if f.default is MISSING and f.default_factory is MISSING:
-                raise ProtocolError("bad_field", f"{kind}: missing field {f.name!r}")
+    for name in cls.REQUIRED:
+        if name not in data:
+            raise ProtocolError("bad_field", f"{kind}: missing field {name!r}")
+    for name, accepted in cls.FIELDS.items():
+        if name not in data:
             continue
-        value = data[f.name]
-        expected = Message._CHECKS.get(str(f.type))
-        bool_as_number = isinstance(value, bool) and expected == (int, float)
-        bad_mapping = (
-            str(f.type) == "dict[str, str]"
-            and isinstance(value, dict)
-            and not all(isinstance(v, str) for v in value.values())
-        )
-        if expected is not None and (
-            not isinstance(value, expected) or bool_as_number or bad_mapping
-        ):
-            raise ProtocolError(
-                "bad_field", f"{kind}: field {f.name!r} must be {f.type}, got {value!r:.60}"
+        value = data[name]
+        ok = isinstance(value, accepted) and not (isinstance(value, bool) and bool not in accepted)
+        if ok and name == "env":
+            ok = all(isinstance(v, str) for v in value.values())
+        if not ok:
+            expected = (
+                "an object of strings"
+                if name == "env"
+                else " or ".join("null" if t is type(None) else t.__name__ for t in accepted)
             )
-        kwargs[f.name] = value
+            raise ProtocolError(
+                "bad_field", f"{kind}: field {name!r} must be {expected}, got {value!r:.60}"
+            )
+        kwargs[name] = value
     return cls(**kwargs)
