@@ -16,7 +16,7 @@ import pytest
 
 from tts_core import client
 from tts_core import paths as _paths
-from tts_core.protocol import MAX_FRAME, Error, Ok, Say, decode
+from tts_core.protocol import MAX_FRAME, Error, HookEvent, Ok, Say, decode
 
 from .conftest import (
     PAYLOADS,
@@ -184,3 +184,19 @@ def test_shutdown_request_stops_the_daemon(daemon: DaemonProc) -> None:
     assert rc.returncode == 0 and rc.stdout == b"claude-tts daemon stopped\n"
     assert daemon.proc.wait(timeout=10) == 0
     assert time.monotonic() - t0 < 5
+
+
+def test_spooled_events_are_drained_at_start_and_stale_ones_dropped() -> None:
+    p = _paths.resolve()
+    payload = json.dumps({"hook_event_name": "SessionStart", "session_id": "s"})
+    client.spool(HookEvent(raw=payload, sent_at=time.time() - 3600), p)
+    client.spool(HookEvent(raw=payload, sent_at=time.time()), p)
+    (p.spool / "junk.json").write_bytes(b"not a frame")
+    d = start_daemon()
+    try:
+        st = d.wait_for(lambda s: s["counters"]["received"] == 3)
+    finally:
+        stop_daemon(d)
+    assert st["dropped_by_reason"] == {"stale": 1, "event_not_spoken": 1}
+    assert st["counters"]["failed"] == 1
+    assert os.listdir(p.spool) == []

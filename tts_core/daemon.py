@@ -56,6 +56,7 @@ from tts_core.turns import TurnTracker, blocks_from_display, blocks_from_transcr
 
 log = logging.getLogger("tts_core.daemon")
 SPOOL_POLL_S = 0.5
+SPOOL_MAX_AGE_S = 120.0
 
 
 class _MissingEngine:
@@ -237,9 +238,17 @@ class Daemon:
                 self.counters["received"] += 1
                 self._finish("failed", f"unreadable spool file {name}: {exc}")
                 continue
-            if isinstance(message, HookEvent):
-                log.info("spooled event %s", name)
-                self.accept_event(message)
+            if not isinstance(message, HookEvent):
+                continue
+            age = time.time() - message.sent_at
+            if message.sent_at and age > SPOOL_MAX_AGE_S:
+                # Spooled while no daemon could run: too old to be worth saying now.
+                log.info("spooled event %s is %.0f s old: dropped", name, age)
+                self.counters["received"] += 1
+                self._finish("dropped", "stale")
+                continue
+            log.info("spooled event %s", name)
+            self.accept_event(message)
         return len(names)
 
     async def _spool_loop(self) -> None:
