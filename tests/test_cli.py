@@ -124,3 +124,32 @@ def test_unexpected_errors_exit_3_with_a_traceback_file(
 def test_version() -> None:
     result = run_cli("--version")
     assert result.stdout == "claude-tts 0.1.0\n"
+
+
+def test_preview_reads_a_file_without_a_daemon(tmp_path: Path) -> None:
+    message = tmp_path / "answer.md"
+    message.write_text("# Done\n\nI fixed `parse_payload` in src/app/main.py:42.\n\n```py\nx = 1\n```\n")
+    result = run_cli("preview", str(message), "--code", "announce")
+    assert (result.returncode, result.stdout) == (
+        0,
+        "Done\nI fixed parse payload in main.py line 42.\nCode block.\n",
+    )
+
+
+def test_preview_reads_stdin_and_announces_in_the_language_given() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "tts_core", "preview", "-", "--lang", "ja", "--code", "announce"],
+        input="設定しました。\n\n```\nx\n```\n",
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+    )
+    assert result.stdout == "設定しました。\nコードブロック。\n"
+
+
+def test_preview_of_a_missing_file() -> None:
+    result = run_cli("preview", "/nonexistent/answer.md")
+    assert (result.returncode, result.stderr) == (
+        1,
+        "claude-tts: error: cannot read /nonexistent/answer.md: No such file or directory\n",
+    )

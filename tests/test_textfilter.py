@@ -1,12 +1,36 @@
-"""First-version speakable text: markup is not read aloud; CJK and English split into sentences."""
+"""Speakable text: a corpus of realistic assistant messages with whole expected outputs, and
+property tests that hold for any input."""
 
 from __future__ import annotations
 
+import json
+import re
+from dataclasses import replace
+from typing import Any
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from tts_core.textfilter import sentences
+from tts_core.config import FilterOptions
+from tts_core.sentences import cap_length, split_sentences
+from tts_core.spoken_words import entropy, hide_secrets, split_identifier
+from tts_core.textfilter import sentences, speakable
 
-from .conftest import load_payload
+from .conftest import FIXTURES, load_payload
+
+CORPUS: list[dict[str, Any]] = json.loads((FIXTURES / "speakable" / "corpus.json").read_text())
+
+
+def test_corpus_is_large_enough() -> None:
+    assert len(CORPUS) >= 40
+    assert len({c["name"] for c in CORPUS}) == len(CORPUS)
+
+
+@pytest.mark.parametrize("case", CORPUS, ids=[c["name"] for c in CORPUS])
+def test_corpus(case: dict[str, Any]) -> None:
+    options = replace(FilterOptions(), **case["options"])
+    assert sentences(case["input"], options, case["lang"]) == case["expected"]
 
 
 def test_the_real_stop_message() -> None:
@@ -24,28 +48,134 @@ def test_the_real_stop_message() -> None:
     ]
 
 
+def test_announcements_are_marked() -> None:
+    out = speakable("Look:\n\n```\nx\n```\n", FilterOptions(code_blocks="announce"))
+    assert [(s.text, s.announcement) for s in out] == [("Look:", False), ("Code block.", True)]
+
+
+def test_unknown_language_announces_in_english() -> None:
+    assert sentences("```\nx\n```", FilterOptions(code_blocks="announce"), "tlh") == ["Code block."]
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("# Title\n\nBody text.", ["Title", "Body text."]),
-        ("Read [the docs](https://x.org/a) now.", ["Read the docs now."]),
-        ("<thinking>hmm</thinking> Done. <b>Bold</b>", ["Done.", "Bold"]),
-        ("```\nrm -rf /\n```\nAfter.", ["After."]),
-        ("~~~sh\nunterminated fence", []),
-        (
-            "設定を更新しました。テストは全部通りました！次は？",
-            ["設定を更新しました。", "テストは全部通りました！", "次は？"],
-        ),
-        ("Привет, мир. Ça va?", ["Привет, мир.", "Ça va?"]),
-        ("---\n***\n", []),
+        ("One. Two! Three? Four", ["One.", "Two!", "Three?", "Four"]),
+        ("See e.g. this and i.e. that. Next one.", ["See e.g. this and i.e. that.", "Next one."]),
+        ("Dr. Who met Mr. Smith. Then left.", ["Dr. Who met Mr. Smith.", "Then left."]),
+        ("Pi is 3.14 and v2.1.3 shipped.", ["Pi is 3.14 and v2.1.3 shipped."]),
+        ("終わり。次！本当？", ["終わり。", "次！", "本当？"]),
+        ("「はい。」と言った。", ["「はい。」", "と言った。"]),
+        ('Ends with a quote." Next.', ['Ends with a quote."', "Next."]),
     ],
 )
-def test_markup_and_scripts(text: str, expected: list[str]) -> None:
-    assert sentences(text) == expected
+def test_sentence_splitting(text: str, expected: list[str]) -> None:
+    assert split_sentences(text) == expected
 
 
-def test_length_cap_adds_a_notice() -> None:
-    text = " ".join(f"Sentence {i} is here." for i in range(100))
-    out = sentences(text, max_chars=60)
-    assert out[-1] == "And more."
-    assert sum(len(s) for s in out[:-1]) <= 60
+def test_long_sentences_are_cut_at_clauses() -> None:
+    text = ", ".join(f"clause number {i}" for i in range(40)) + "."
+    pieces = cap_length(text, 100)
+    assert all(len(p) <= 100 for p in pieces)
+    assert all(p.endswith(",") for p in pieces[:-1])
+    assert " ".join(pieces) == text
+
+
+def test_a_sentence_without_spaces_is_cut_hard() -> None:
+    pieces = cap_length("あ" * 450, 200)
+    assert [len(p) for p in pieces] == [200, 200, 50]
+
+
+@pytest.mark.parametrize(
+    ("word", "spoken"),
+    [
+        ("snake_case_name", "snake case name"),
+        ("CamelCase", "Camel Case"),
+        ("HTTPServerError", "HTTP Server Error"),
+        ("--dry-run", "dry run"),
+        ("parseJSON2Html", "parse JSON2 Html"),
+    ],
+)
+def test_identifiers(word: str, spoken: str) -> None:
+    assert split_identifier(word) == spoken
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the_long_identifier_name_of_a_function",
+        "TurnTrackerDisplayBlockPrefix",
+        "internationalization_localization",
+        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+    ],
+)
+def test_ordinary_long_words_are_not_secrets(text: str) -> None:
+    assert hide_secrets(text) == text
+
+
+def test_entropy() -> None:
+    assert entropy("aaaa") == 0.0
+    assert entropy("abcd") == 2.0
+
+
+# ---- properties -------------------------------------------------------------------------------
+
+CJK = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF, categories=["Lo"]) | (
+    st.characters(min_codepoint=0x3041, max_codepoint=0x30FF, categories=["Lo", "Lm"])
+)
+WORD = st.text(st.sampled_from("abcdefghijklmnopqrstuvwxyz"), min_size=1, max_size=8)
+MARKUP = st.sampled_from(
+    ["**", "*", "_", "`", "``", "[", "](", ")", "(", "#", "# ", "- ", "> ", "|", "---", "\n",
+     "\n\n", "```", "```py\n", "~~", "<", ">", "</b>", "<thinking>", "http://", "https://",
+     "www.", "/", "~/", ":", ".", "。", "！", " ", "  \n", "\\", "&amp;", "🎉", "│", "→"]
+)  # fmt: skip
+ANY_TEXT = st.lists(WORD | MARKUP | CJK | st.characters(), max_size=60).map("".join)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ANY_TEXT, st.sampled_from(["skip", "announce", "read_short"]))
+def test_never_raises_and_never_leaks_markup(text: str, code: str) -> None:
+    out = sentences(text, FilterOptions(code_blocks=code))  # type: ignore[arg-type]
+    for s in out:
+        assert s.strip() and s == s.strip()
+        for bad in ("`", "**", "](", "http://", "https://"):
+            assert bad not in s, (bad, s)
+
+
+FENCED = st.tuples(
+    st.lists(WORD, min_size=1, max_size=6).map(" ".join),
+    st.lists(
+        # An alphabet the prose never uses, so a hit can only come from the code.
+        st.text(st.sampled_from("QWXZ0123_=(){} "), min_size=8, max_size=30),
+        min_size=1,
+        max_size=4,
+    ),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(FENCED)
+def test_fenced_code_is_never_spoken(parts: tuple[str, list[str]]) -> None:
+    prose, code_lines = parts
+    text = f"{prose}.\n\n```\n" + "\n".join(code_lines) + "\n```\n\nEnd."
+    spoken = " ".join(sentences(text))
+    for line in code_lines:
+        if line.strip():
+            assert line.strip() not in spoken
+
+
+PROSE_PIECE = (
+    st.lists(CJK, min_size=1, max_size=10).map("".join)
+    | st.sampled_from(["。", "、", "！", "？", " ", "**", "*", "## ", "- ", "> ", "\n", "\n\n"])
+    | WORD
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PROSE_PIECE, min_size=1, max_size=40).map("".join))
+def test_cjk_in_prose_is_never_dropped(text: str) -> None:
+    options = FilterOptions(max_chars=10**6, max_sentences=10**6)
+    spoken = "".join(sentences(text, options))
+    wanted = re.findall(r"[\u3041-\u30ff\u4e00-\u9fff]", text)
+    got = re.findall(r"[\u3041-\u30ff\u4e00-\u9fff]", spoken)
+    assert sorted(got) == sorted(wanted)

@@ -130,7 +130,8 @@ def _say_to_file(text: str, args: argparse.Namespace) -> int:
     lang = args.lang or config.language
 
     async def render() -> list[Audio]:
-        return [await engine.synthesize(s, lang) for s in textfilter.sentences(text)]
+        said = textfilter.sentences(text, config.filters, lang)
+        return [await engine.synthesize(s, lang) for s in said]
 
     clips = asyncio.run(render())
     if not clips:
@@ -139,6 +140,28 @@ def _say_to_file(text: str, args: argparse.Namespace) -> int:
     joined = concat([part for clip in clips for part in (clip, gap)])
     write_wav(Path(args.output), joined)
     print(f"wrote {args.output} ({joined.duration_s:.2f} s)")
+    return 0
+
+
+def cmd_preview(args: argparse.Namespace, p: _paths.Paths) -> int:
+    from dataclasses import replace
+
+    from tts_core import textfilter
+    from tts_core.config import Config
+
+    if args.file in (None, "-"):
+        text = sys.stdin.read()
+    else:
+        try:
+            text = Path(args.file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ClaudeTTSError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    config = Config()
+    options = config.filters
+    if args.code:
+        options = replace(options, code_blocks=args.code)
+    for sentence in textfilter.speakable(text, options, args.lang or config.language):
+        print(sentence.text)
     return 0
 
 
@@ -188,6 +211,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--engine", help="engine for --output (default: configured)")
     s.add_argument("-o", "--output", metavar="FILE.wav", help="write a WAV file instead")
     s.set_defaults(func=cmd_say)
+    s = sub.add_parser("preview", help="print the sentences that would be spoken")
+    s.add_argument("file", nargs="?", metavar="FILE|-", help="markdown to read (default: stdin)")
+    s.add_argument("--lang", help="language of announcements such as 'code block'")
+    s.add_argument("--code", choices=["skip", "announce", "read_short"], help="code blocks")
+    s.set_defaults(func=cmd_preview)
     s = sub.add_parser("shutup", help="stop the current speech and drop the queue")
     s.add_argument("--session", help="only this Claude Code session's speech")
     s.set_defaults(func=cmd_shutup)

@@ -6,7 +6,28 @@ its schema errors and live reload build on this same frozen dataclass.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
+
+CodeMode = Literal["skip", "announce", "read_short"]
+
+
+@dataclass(frozen=True)
+class FilterOptions:
+    """What the filter keeps. Defaults suit a listener who is not looking at the screen."""
+
+    code_blocks: CodeMode = "skip"
+    """``skip`` silently, ``announce`` ("code block"), or ``read_short`` (read if shorter than
+    ``code_max_chars``, else announce)."""
+    code_max_chars: int = 80
+    urls: Literal["host", "drop"] = "host"
+    """A bare URL becomes "a link to <host>" or nothing."""
+    tables: Literal["skip", "summarize"] = "summarize"
+    spell_dots: bool = False
+    """Say ``config.yaml`` as "config dot yaml" (for engines that swallow the dot)."""
+    max_sentences: int = 40
+    max_chars: int = 4000
+    max_sentence_chars: int = 200
 
 
 @dataclass(frozen=True)
@@ -35,5 +56,5 @@ class Config:
     """Notification types that are spoken (their ``message``)."""
     transcript_wait_s: float = 0.4
     """How long a Stop waits for the transcript to catch up (interactive UI: 60-75 ms late)."""
-    max_chars: int = 4000
-    """Longest text spoken for one event; the rest is cut with a short notice."""
+    filters: FilterOptions = field(default_factory=FilterOptions)
+    """What of Claude's markdown is spoken (code blocks, URLs, tables, length limits)."""

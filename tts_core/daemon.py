@@ -93,7 +93,7 @@ class Daemon:
         self.pipeline = Pipeline(
             engine,
             self.player,
-            lambda text: textfilter.sentences(text, self.config.max_chars),
+            lambda text: textfilter.sentences(text, self.config.filters, self.config.language),
             on_error=self._error,
         )
         self.server = Server(paths.socket, self.handle)
