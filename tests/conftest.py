@@ -52,6 +52,8 @@ def isolated_home(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     base = short_tmpdir("ctt-")
     monkeypatch.setenv("HOME", str(base / "home"))
     monkeypatch.setenv(_paths.HOME_ENV, str(base / "t"))
+    # Fail closed: network engines may only reach servers the tests run on this machine.
+    monkeypatch.setenv("CLAUDE_TTS_ALLOW_HOSTS", "127.0.0.1")
     for var in ("XDG_RUNTIME_DIR", "XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
         monkeypatch.delenv(var, raising=False)
     (base / "home").mkdir()

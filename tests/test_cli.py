@@ -84,7 +84,8 @@ def test_unknown_engine_is_a_one_line_error() -> None:
     result = run_cli("say", "--engine", "gtss", "--output", "/tmp/x.wav", "hi")
     assert (result.returncode, result.stderr) == (
         1,
-        "claude-tts: error: unknown engine 'gtss'; expected one of auto, espeak, say\n",
+        "claude-tts: error: unknown engine 'gtss'; expected one of auto, offline, gtts, espeak, "
+        "say, openjtalk\n",
     )
 
 
@@ -128,7 +129,9 @@ def test_version() -> None:
 
 def test_preview_reads_a_file_without_a_daemon(tmp_path: Path) -> None:
     message = tmp_path / "answer.md"
-    message.write_text("# Done\n\nI fixed `parse_payload` in src/app/main.py:42.\n\n```py\nx = 1\n```\n")
+    message.write_text(
+        "# Done\n\nI fixed `parse_payload` in src/app/main.py:42.\n\n```py\nx = 1\n```\n"
+    )
     result = run_cli("preview", str(message), "--code", "announce")
     assert (result.returncode, result.stdout) == (
         0,

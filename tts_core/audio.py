@@ -34,14 +34,23 @@ def silence(seconds: float, rate: int) -> Audio:
     return Audio(np.zeros(int(seconds * rate), dtype=np.float32), rate)
 
 
+def resample(audio: Audio, rate: int) -> Audio:
+    """Linear-interpolation resampling: enough for speech between the usual 16-48 kHz rates."""
+    if audio.rate == rate or len(audio.samples) == 0:
+        return audio
+    n = max(1, round(len(audio.samples) * rate / audio.rate))
+    positions = np.linspace(0, len(audio.samples) - 1, n)
+    samples = np.interp(positions, np.arange(len(audio.samples)), audio.samples)
+    return Audio(samples.astype(np.float32), rate)
+
+
 def concat(parts: list[Audio]) -> Audio:
-    """Join clips of one sample rate. Raises ValueError on mixed rates or no clips."""
+    """Join clips, at the first clip's sample rate. Raises ValueError if there are none."""
     if not parts:
         raise ValueError("nothing to join")
-    rates = {p.rate for p in parts}
-    if len(rates) != 1:
-        raise ValueError(f"cannot join clips of different rates: {sorted(rates)}")
-    return Audio(np.concatenate([p.samples for p in parts]).astype(np.float32), parts[0].rate)
+    rate = parts[0].rate
+    joined = np.concatenate([resample(p, rate).samples for p in parts])
+    return Audio(joined.astype(np.float32), rate)
 
 
 def from_wav_bytes(data: bytes) -> Audio:
@@ -81,3 +90,47 @@ def to_wav_bytes(audio: Audio) -> bytes:
 
 def write_wav(path: Path, audio: Audio) -> None:
     path.write_bytes(to_wav_bytes(audio))
+
+
+def decode_mp3(data: bytes) -> Audio:
+    """Decode one MP3 (libsndfile through soundfile), mixed down to mono. Raises ValueError."""
+    import soundfile
+
+    try:
+        samples, rate = soundfile.read(io.BytesIO(data), dtype="float32", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError, TypeError) as exc:
+        raise ValueError(f"not a readable MP3: {exc}") from None
+    return Audio(samples.mean(axis=1).astype(np.float32), int(rate))
+
+
+def time_stretch(audio: Audio, speed: float) -> Audio:
+    """Change tempo by ``speed`` without changing pitch (WSOLA: windowed overlap-add whose
+    frames are shifted to the best-matching position, so voices do not warble)."""
+    if speed == 1.0 or len(audio.samples) == 0:
+        return audio
+    x = audio.samples.astype(np.float32)
+    frame = max(64, int(audio.rate * 0.03))  # 30 ms frames
+    hop_out = frame // 2
+    hop_in = hop_out * speed
+    tolerance = frame // 4
+    window = np.hanning(frame).astype(np.float32)
+    n_frames = max(1, int((len(x) - frame - tolerance) / hop_in))
+    out = np.zeros(n_frames * hop_out + frame, dtype=np.float32)
+    norm = np.zeros_like(out)
+    padded = np.concatenate([x, np.zeros(frame + 2 * tolerance, dtype=np.float32)])
+    prev = padded[:frame]
+    for k in range(n_frames):
+        center = int(k * hop_in)
+        lo, hi = max(0, center - tolerance), center + tolerance
+        if k > 0:
+            # pick the offset whose frame best continues what was written last
+            target = prev[hop_out:]
+            region = padded[lo : hi + frame]
+            scores = np.correlate(region[: hi - lo + len(target)], target, mode="valid")
+            center = lo + int(np.argmax(scores[: hi - lo + 1]))
+        seg = padded[center : center + frame]
+        out[k * hop_out : k * hop_out + frame] += seg * window
+        norm[k * hop_out : k * hop_out + frame] += window
+        prev = seg
+    stretched = (out / np.maximum(norm, 1e-3)).astype(np.float32)
+    return Audio(stretched[: int(len(x) / speed)], audio.rate)

@@ -121,17 +121,21 @@ def cmd_say(args: argparse.Namespace, p: _paths.Paths) -> int:
 
 
 def _say_to_file(text: str, args: argparse.Namespace) -> int:
-    from tts_core import engines, textfilter
+    from dataclasses import replace
+
+    from tts_core import engines, languages, textfilter
     from tts_core.audio import Audio, concat, silence, write_wav
     from tts_core.config import Config
+    from tts_core.engines.chain import build_chain
 
     config = Config()
-    engine = engines.create(args.engine or config.engine, voice=config.voice, speed=config.speed)
-    lang = args.lang or config.language
+    voice = replace(config.voice, engine=args.engine) if args.engine else config.voice
+    lang = languages.lookup(args.lang or config.language)
+    engine = build_chain(voice, lang)
 
     async def render() -> list[Audio]:
-        said = textfilter.sentences(text, config.filters, lang)
-        return [await engine.synthesize(s, lang) for s in said]
+        said = textfilter.sentences(text, config.filters, lang.code)
+        return [await engines.render(engine, s, lang) for s in said]
 
     clips = asyncio.run(render())
     if not clips:

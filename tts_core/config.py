@@ -31,6 +31,38 @@ class FilterOptions:
 
 
 @dataclass(frozen=True)
+class VoiceOptions:
+    """How speech is synthesized and played."""
+
+    engine: str = "auto"
+    """``auto`` (gTTS, then the offline engine for the language), ``offline``, an engine name
+    (``gtts``, ``espeak``, ``say``, ``openjtalk``) or a comma-separated chain."""
+    voice: str | None = None
+    """Engine-specific voice name (``say``: ``Kyoko``; espeak-ng: ``en-us``); None picks the
+    language's default."""
+    speed: float = 1.0
+    """Speaking rate multiplier (0.5 to 3.0)."""
+    volume: float = 1.0
+    """Output gain, 0 to 1."""
+    output_device: str | None = None
+    """PortAudio output device by (part of its) name; None is the system default."""
+    gtts_tld: str = "com"
+    """Google host suffix, which sets the accent (``co.uk``, ``com.au``, ``co.jp``)."""
+    gtts_endpoint: str | None = None
+    """Send gTTS requests to this ``https://host:port`` instead of Google (a proxy, or tests)."""
+    gtts_timeout_s: float = 4.0
+    """Timeout of each gTTS request."""
+    gtts_retries: int = 2
+    """Retries (with backoff) of a gTTS request answered 429 or 5xx."""
+    breaker_failures: int = 3
+    """After this many gTTS failures in a row, use the offline engine for a while..."""
+    breaker_cooldown_s: float = 60.0
+    """...this long, then try gTTS again."""
+    cache_mb: int = 200
+    """Size of the on-disk audio cache (0 turns it off)."""
+
+
+@dataclass(frozen=True)
 class Config:
     """Every setting the daemon reads. Replace the whole object to change any of them."""
 
@@ -38,16 +70,8 @@ class Config:
     """Master switch: False keeps the daemon running but silent."""
     language: str = "en"
     """Language the speech is spoken in (engine voice selection)."""
-    engine: str = "auto"
-    """Speech engine by name (``espeak``, ``say``) or ``auto`` for the platform's default."""
-    voice: str | None = None
-    """Engine-specific voice name; None picks the language's default voice."""
-    speed: float = 1.0
-    """Speaking rate multiplier."""
-    volume: float = 1.0
-    """Output gain, 0..1."""
-    output_device: str | None = None
-    """PortAudio output device by (part of its) name; None is the system default."""
+    voice: VoiceOptions = field(default_factory=VoiceOptions)
+    """Engines, voice, speed, volume and output device."""
     speak_headless: bool = False
     """Speak for ``claude -p`` runs (CLAUDE_CODE_SESSION_ATTENDED=0); off so scripts stay quiet."""
     speak_subagents: bool = False

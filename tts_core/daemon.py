@@ -19,11 +19,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from tts_core import __version__, textfilter
-from tts_core import engines as _engines
+from tts_core import __version__, languages, textfilter
 from tts_core import paths as _paths
 from tts_core.audio import Audio
+from tts_core.audio_cache import AudioCache
 from tts_core.config import Config
+from tts_core.engines import OneShot
+from tts_core.engines.chain import ChainEngine, build_chain
 from tts_core.errors import AudioUnavailable, DaemonAlreadyRunning, EngineError
 from tts_core.events import (
     Cancel,
@@ -35,6 +37,7 @@ from tts_core.events import (
     parse_payload,
     route,
 )
+from tts_core.languages import Language
 from tts_core.pipeline import Pipeline, Utterance
 from tts_core.player import Player
 from tts_core.protocol import (
@@ -59,16 +62,15 @@ SPOOL_POLL_S = 0.5
 SPOOL_MAX_AGE_S = 120.0
 
 
-class _MissingEngine:
-    """Stands in for an engine that could not be built, so each utterance fails clearly."""
+class _MissingEngine(OneShot):
+    """Stands in for an engine chain that could not be built, so each utterance fails clearly."""
 
     name = "missing"
-    needs_network = False
 
     def __init__(self, error: str) -> None:
         self.error = error
 
-    async def synthesize(self, text: str, lang: str) -> Audio:
+    async def synthesize(self, text: str, lang: Language) -> Audio:
         raise EngineError(self.error)
 
 
@@ -84,14 +86,21 @@ class Daemon:
         self._generation: Counter[str] = Counter()  # bumped per session on UserPromptSubmit
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
-        self.player = Player(config.output_device)
+        self.player = Player(config.voice.output_device)
+        self.language = languages.lookup(config.language)
+        self.cache = (
+            AudioCache(paths.cache / "audio", config.voice.cache_mb * 1024 * 1024)
+            if config.voice.cache_mb > 0
+            else None
+        )
+        self.engine: ChainEngine | _MissingEngine
         try:
-            engine: Any = _engines.create(config.engine, voice=config.voice, speed=config.speed)
+            self.engine = build_chain(config.voice, self.language, self.cache)
         except EngineError as exc:
             self._error(str(exc))
-            engine = _MissingEngine(str(exc))
+            self.engine = _MissingEngine(str(exc))
         self.pipeline = Pipeline(
-            engine,
+            self.engine,
             self.player,
             lambda text: textfilter.sentences(text, self.config.filters, self.config.language),
             on_error=self._error,
@@ -119,7 +128,8 @@ class Daemon:
             "uptime_s": round(time.time() - self.started, 3),
             "socket": str(self.paths.socket),
             "log_file": str(self.paths.daemon_log),
-            "engine": self.pipeline.engine.name,
+            "engine": self.engine.name,
+            "engines": self.engine.stats() if isinstance(self.engine, ChainEngine) else None,
             "audio_device": self.player.device_name,
             "speaking": self.pipeline.speaking,
             "queue_length": self.pipeline.queue_length,
@@ -141,8 +151,12 @@ class Daemon:
             self.accept_event(message)
             return Ok("accepted")
         if isinstance(message, Say):
+            try:
+                lang = languages.lookup(message.lang) if message.lang else self.language
+            except languages.UnknownLanguage as exc:
+                return Error("bad_field", str(exc))
             self.counters["received"] += 1
-            self._speak(Speak(message.text, "", Priority.MESSAGE, "say"), message.lang)
+            self._speak(Speak(message.text, "", Priority.MESSAGE, "say"), lang)
             return Ok("queued")
         if isinstance(message, Shutup):
             n = self.pipeline.cancel(message.session_id, reason="shutup")
@@ -179,14 +193,14 @@ class Daemon:
         elif isinstance(decision, SpeakTurn):
             self._spawn(self._speak_turn(decision))
 
-    def _speak(self, speak: Speak, lang: str | None = None) -> None:
+    def _speak(self, speak: Speak, lang: Language | None = None) -> None:
         self.pipeline.submit(
             Utterance(
                 text=speak.text,
                 session_id=speak.session_id,
                 priority=speak.priority,
                 kind=speak.kind,
-                lang=lang or self.config.language,
+                lang=lang or self.language,
                 on_done=self._finish,
             )
         )

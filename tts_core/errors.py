@@ -34,6 +34,11 @@ class PathError(ClaudeTTSError):
 class EngineError(ClaudeTTSError):
     """A speech engine is missing or failed to synthesize."""
 
+    def __init__(self, message: str, remaining: str | None = None) -> None:
+        super().__init__(message)
+        self.remaining = remaining
+        """Text not yet spoken when a multi-part engine failed mid-sentence (for the fallback)."""
+
 
 class AudioUnavailable(ClaudeTTSError):
     """PortAudio or an output device is missing; speech cannot be played."""

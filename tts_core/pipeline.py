@@ -1,6 +1,6 @@
 """The speech pipeline: the one place where the stage order is written.
 
-    utterance (markdown) -> textfilter.sentences -> engine.synthesize -> player.play
+    utterance (markdown) -> textfilter.sentences -> engine.stream -> player.play
 
 Sentences overlap: while one plays, the next is synthesized. Adapters are handed in (tests hand
 in fakes); this module imports no engine, device or network library.
@@ -22,8 +22,10 @@ from tts_core.audio import Audio
 from tts_core.engines import Engine
 from tts_core.errors import AudioUnavailable, EngineError
 from tts_core.events import Priority
+from tts_core.languages import Language
 
 log = logging.getLogger(__name__)
+LOOKAHEAD_PARTS = 4
 
 Outcome = str
 """``spoken``, ``dropped`` or ``failed``."""
@@ -44,7 +46,7 @@ class Utterance:
     session_id: str
     priority: Priority
     kind: str
-    lang: str
+    lang: Language
     on_done: DoneCallback = field(default=lambda outcome, reason: None, repr=False)
     created: float = field(default_factory=time.monotonic)
 
@@ -67,7 +69,7 @@ class Pipeline:
         self._seq = itertools.count()
         self._wakeup = asyncio.Event()
         self._current: Utterance | None = None
-        self._pending: asyncio.Task[Audio] | None = None
+        self._pending: asyncio.Task[None] | None = None
         self._cancelled_reason = ""
         self._worker: asyncio.Task[None] | None = None
         self._closed = False
@@ -154,28 +156,39 @@ class Pipeline:
         sentences = self.split(utterance.text)
         if not sentences:
             return "dropped", "nothing_to_say"
-        loop = asyncio.get_running_loop()
+        # A producer synthesizes ahead (sentence n+1 while n plays; network engines hand over
+        # each part as it arrives) into a small queue; this loop plays what it finds there.
+        queue: asyncio.Queue[Audio | None] = asyncio.Queue(maxsize=LOOKAHEAD_PARTS)
+        errors: list[str] = []
 
-        def synth(sentence: str) -> asyncio.Task[Audio]:
-            task = loop.create_task(self.engine.synthesize(sentence, utterance.lang))
-            self._pending = task
-            return task
+        async def produce() -> None:
+            try:
+                for sentence in sentences:
+                    try:
+                        async for part in self.engine.stream(sentence, utterance.lang):
+                            await queue.put(part)
+                    except EngineError as exc:  # this sentence is lost; the next may work
+                        errors.append(str(exc))
+            finally:
+                await queue.put(None)
 
-        pending = synth(sentences[0])
+        producer = asyncio.get_running_loop().create_task(produce())
+        self._pending = producer
+        played = 0
         try:
-            for i in range(len(sentences)):
-                try:
-                    audio = await pending
-                except asyncio.CancelledError:
-                    if not self._cancelled_reason:
-                        raise  # the worker itself is being cancelled
+            while (audio := await queue.get()) is not None:
                 if self._cancelled_reason:
-                    return "dropped", self._cancelled_reason
-                # Synthesize the next sentence while this one plays.
-                if i + 1 < len(sentences):
-                    pending = synth(sentences[i + 1])
-                if not await self.player.play(audio) or self._cancelled_reason:
-                    return "dropped", self._cancelled_reason or "cancelled"
+                    break
+                if not await self.player.play(audio):
+                    break
+                played += 1
+        except asyncio.CancelledError:
+            if not self._cancelled_reason:
+                raise  # the worker itself is being cancelled
         finally:
-            pending.cancel()
-        return "spoken", ""
+            producer.cancel()
+        if self._cancelled_reason:
+            return "dropped", self._cancelled_reason
+        if errors:
+            raise EngineError("; ".join(dict.fromkeys(errors)))
+        return ("spoken", "") if played else ("dropped", "nothing_to_say")

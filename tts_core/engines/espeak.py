@@ -5,29 +5,46 @@ from __future__ import annotations
 import shutil
 
 from tts_core.audio import Audio, from_wav_bytes
-from tts_core.engines import _subprocess
+from tts_core.config import VoiceOptions
+from tts_core.engines import OneShot, _subprocess
 from tts_core.errors import EngineError
+from tts_core.languages import Language
 
 BASE_WPM = 175
 
 
-class EspeakEngine:
+class EspeakEngine(OneShot):
     name = "espeak"
     needs_network = False
 
-    def __init__(self, voice: str | None = None, speed: float = 1.0) -> None:
+    def __init__(self, options: VoiceOptions | None = None) -> None:
+        opts = options or VoiceOptions()
         binary = shutil.which("espeak-ng") or shutil.which("espeak")
         if binary is None:
             raise EngineError("espeak-ng is not installed (Debian/Ubuntu: apt install espeak-ng)")
         self.binary = binary
-        self.voice = voice
-        self.wpm = max(80, min(450, round(BASE_WPM * speed)))
+        self.voice = opts.voice
+        self.wpm = max(80, min(450, round(BASE_WPM * opts.speed)))
 
-    async def synthesize(self, text: str, lang: str) -> Audio:
+    async def synthesize(self, text: str, lang: Language) -> Audio:
+        voice = self.voice or lang.espeak
+        if voice is None:
+            raise EngineError(f"espeak-ng has no voice for {lang.name}")
         # -b 1: input is UTF-8; text goes through stdin so it is never taken for an option.
-        argv = [self.binary, "--stdout", "-b", "1", "-v", self.voice or lang, "-s", str(self.wpm)]
+        argv = [self.binary, "--stdout", "-b", "1", "-v", voice, "-s", str(self.wpm)]
         data = await _subprocess.run(argv, text)
         try:
             return from_wav_bytes(data)
         except ValueError as exc:
             raise EngineError(f"espeak-ng returned unreadable audio: {exc}") from None
+
+    @staticmethod
+    def voices() -> list[str]:
+        """Voice names espeak-ng knows on this machine."""
+        import subprocess
+
+        binary = shutil.which("espeak-ng") or shutil.which("espeak")
+        if binary is None:
+            return []
+        out = subprocess.run([binary, "--voices"], capture_output=True, text=True).stdout
+        return [line.split()[1] for line in out.splitlines()[1:] if len(line.split()) > 1]
