@@ -156,3 +156,16 @@ def test_preview_of_a_missing_file() -> None:
         1,
         "claude-tts: error: cannot read /nonexistent/answer.md: No such file or directory\n",
     )
+
+
+def test_voices_lists_every_engine() -> None:
+    result = run_cli("voices", "--json")
+    report = {e["engine"]: e for e in json.loads(result.stdout)}
+    assert set(report) == {"gtts", "espeak", "say", "openjtalk"}
+    assert report["espeak"]["available"] and "en-us" in report["espeak"]["voices"]
+    assert report["gtts"]["network"] is True and "ja" in report["gtts"]["voices"]
+    assert report["say"] == {
+        "engine": "say",
+        "available": False,
+        "reason": "the 'say' command is missing (it ships with macOS only)",
+    }

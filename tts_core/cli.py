@@ -116,7 +116,7 @@ def cmd_say(args: argparse.Namespace, p: _paths.Paths) -> int:
         client.spawn_daemon(p, force=True)
         if not client.wait_until_running(p, timeout=10.0):
             raise ClaudeTTSError(f"could not start the daemon; see {p.daemon_log}")
-    _check(client.request(Say(text=text, lang=args.lang), paths=p))
+    _check(client.request(Say(text=text, lang=args.lang, engine=args.engine), paths=p))
     return 0
 
 
@@ -169,6 +169,35 @@ def cmd_preview(args: argparse.Namespace, p: _paths.Paths) -> int:
     return 0
 
 
+def cmd_voices(args: argparse.Namespace, p: _paths.Paths) -> int:
+    from tts_core import engines
+
+    report = []
+    for name in engines.REGISTRY:
+        entry: dict[str, object] = {"engine": name}
+        try:
+            engine = engines.create(name)
+            entry.update(available=True, network=engine.needs_network,
+                         voices=getattr(engine, "voices", list)())  # fmt: skip
+        except engines.EngineError as exc:
+            entry.update(available=False, reason=str(exc))
+        report.append(entry)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+        return 0
+    for e in report:
+        if e["available"]:
+            voices = list(e["voices"])  # type: ignore[call-overload]
+            shown = ", ".join(voices[:12]) + (
+                f", ... ({len(voices)} in all)" if len(voices) > 12 else ""
+            )
+            kind = "online " if e["network"] else "offline"
+            print(f"{e['engine']:10} {kind}  {shown}")
+        else:
+            print(f"{e['engine']:10} missing  {e['reason']}")
+    return 0
+
+
 def cmd_shutup(args: argparse.Namespace, p: _paths.Paths) -> int:
     with contextlib.suppress(DaemonNotRunning):  # not running: nothing is speaking
         _check(client.request(Shutup(session_id=args.session), paths=p))
@@ -212,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("say", help="speak TEXT (- reads stdin)")
     s.add_argument("text", nargs="+")
     s.add_argument("--lang", help="language of the speech (default: configured)")
-    s.add_argument("--engine", help="engine for --output (default: configured)")
+    s.add_argument("--engine", help="engine or chain to speak with (default: configured)")
     s.add_argument("-o", "--output", metavar="FILE.wav", help="write a WAV file instead")
     s.set_defaults(func=cmd_say)
     s = sub.add_parser("preview", help="print the sentences that would be spoken")
@@ -220,6 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--lang", help="language of announcements such as 'code block'")
     s.add_argument("--code", choices=["skip", "announce", "read_short"], help="code blocks")
     s.set_defaults(func=cmd_preview)
+    s = sub.add_parser("voices", help="list the engines and voices on this machine")
+    s.add_argument("--json", action="store_true", help="one JSON array")
+    s.set_defaults(func=cmd_voices)
     s = sub.add_parser("shutup", help="stop the current speech and drop the queue")
     s.add_argument("--session", help="only this Claude Code session's speech")
     s.set_defaults(func=cmd_shutup)

@@ -16,6 +16,7 @@ import os
 import signal
 import time
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from tts_core import paths as _paths
 from tts_core.audio import Audio
 from tts_core.audio_cache import AudioCache
 from tts_core.config import Config
-from tts_core.engines import OneShot
+from tts_core.engines import Engine, OneShot, chain_names
 from tts_core.engines.chain import ChainEngine, build_chain
 from tts_core.errors import AudioUnavailable, DaemonAlreadyRunning, EngineError
 from tts_core.events import (
@@ -93,12 +94,8 @@ class Daemon:
             if config.voice.cache_mb > 0
             else None
         )
-        self.engine: ChainEngine | _MissingEngine
-        try:
-            self.engine = build_chain(config.voice, self.language, self.cache)
-        except EngineError as exc:
-            self._error(str(exc))
-            self.engine = _MissingEngine(str(exc))
+        self._chains: dict[tuple[str, str], ChainEngine | _MissingEngine] = {}
+        self.engine = self.chain_for(None, self.language)
         self.pipeline = Pipeline(
             self.engine,
             self.player,
@@ -106,6 +103,18 @@ class Daemon:
             on_error=self._error,
         )
         self.server = Server(paths.socket, self.handle)
+
+    def chain_for(self, spec: str | None, lang: Language) -> ChainEngine | _MissingEngine:
+        """The engine chain for an engine setting and a language (built once, then reused)."""
+        key = (spec or self.config.voice.engine, lang.code)
+        if key not in self._chains:
+            try:
+                options = replace(self.config.voice, engine=key[0])
+                self._chains[key] = build_chain(options, lang, self.cache)
+            except EngineError as exc:
+                self._error(str(exc))
+                self._chains[key] = _MissingEngine(str(exc))
+        return self._chains[key]
 
     # ---- accounting -------------------------------------------------------------------------
 
@@ -153,10 +162,13 @@ class Daemon:
         if isinstance(message, Say):
             try:
                 lang = languages.lookup(message.lang) if message.lang else self.language
-            except languages.UnknownLanguage as exc:
+                if message.engine:
+                    chain_names(message.engine, lang)
+            except (languages.UnknownLanguage, EngineError) as exc:
                 return Error("bad_field", str(exc))
             self.counters["received"] += 1
-            self._speak(Speak(message.text, "", Priority.MESSAGE, "say"), lang)
+            speak = Speak(message.text, "", Priority.MESSAGE, "say")
+            self._speak(speak, lang, self.chain_for(message.engine, lang))
             return Ok("queued")
         if isinstance(message, Shutup):
             n = self.pipeline.cancel(message.session_id, reason="shutup")
@@ -193,7 +205,9 @@ class Daemon:
         elif isinstance(decision, SpeakTurn):
             self._spawn(self._speak_turn(decision))
 
-    def _speak(self, speak: Speak, lang: Language | None = None) -> None:
+    def _speak(
+        self, speak: Speak, lang: Language | None = None, engine: Engine | None = None
+    ) -> None:
         self.pipeline.submit(
             Utterance(
                 text=speak.text,
@@ -201,6 +215,7 @@ class Daemon:
                 priority=speak.priority,
                 kind=speak.kind,
                 lang=lang or self.language,
+                engine=engine,
                 on_done=self._finish,
             )
         )

@@ -47,6 +47,8 @@ class Utterance:
     priority: Priority
     kind: str
     lang: Language
+    engine: Engine | None = field(default=None, repr=False)
+    """Speak with this engine instead of the pipeline's."""
     on_done: DoneCallback = field(default=lambda outcome, reason: None, repr=False)
     created: float = field(default_factory=time.monotonic)
 
@@ -159,13 +161,14 @@ class Pipeline:
         # A producer synthesizes ahead (sentence n+1 while n plays; network engines hand over
         # each part as it arrives) into a small queue; this loop plays what it finds there.
         queue: asyncio.Queue[Audio | None] = asyncio.Queue(maxsize=LOOKAHEAD_PARTS)
+        engine = utterance.engine or self.engine
         errors: list[str] = []
 
         async def produce() -> None:
             try:
                 for sentence in sentences:
                     try:
-                        async for part in self.engine.stream(sentence, utterance.lang):
+                        async for part in engine.stream(sentence, utterance.lang):
                             await queue.put(part)
                     except EngineError as exc:  # this sentence is lost; the next may work
                         errors.append(str(exc))

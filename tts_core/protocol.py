@@ -88,16 +88,18 @@ class Say(Message):
     Attributes:
         text: the text to speak, markdown allowed.
         lang: language of the speech; None means the configured one.
+        engine: engine (or chain) to speak with; None means the configured one.
     """
 
     TYPE = "say"
-    FIELDS = {"text": (str,), "lang": (str, type(None))}
+    FIELDS = {"text": (str,), "lang": (str, type(None)), "engine": (str, type(None))}
     REQUIRED = ("text",)
-    __slots__ = ("lang", "text")
+    __slots__ = ("engine", "lang", "text")
 
-    def __init__(self, text: str, lang: str | None = None) -> None:
+    def __init__(self, text: str, lang: str | None = None, engine: str | None = None) -> None:
         self.text = text
         self.lang = lang
+        self.engine = engine
 
 
 class Shutup(Message):

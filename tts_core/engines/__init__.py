@@ -14,6 +14,8 @@ from typing import Protocol
 
 from tts_core.audio import Audio, concat
 from tts_core.errors import EngineError
+
+__all__ = ["CHOICES", "REGISTRY", "Engine", "EngineError", "OneShot", "create", "render"]
 from tts_core.languages import Language
 
 

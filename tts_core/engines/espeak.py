@@ -38,13 +38,9 @@ class EspeakEngine(OneShot):
         except ValueError as exc:
             raise EngineError(f"espeak-ng returned unreadable audio: {exc}") from None
 
-    @staticmethod
-    def voices() -> list[str]:
+    def voices(self) -> list[str]:
         """Voice names espeak-ng knows on this machine."""
         import subprocess
 
-        binary = shutil.which("espeak-ng") or shutil.which("espeak")
-        if binary is None:
-            return []
-        out = subprocess.run([binary, "--voices"], capture_output=True, text=True).stdout
+        out = subprocess.run([self.binary, "--voices"], capture_output=True, text=True).stdout
         return [line.split()[1] for line in out.splitlines()[1:] if len(line.split()) > 1]

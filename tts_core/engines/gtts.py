@@ -59,6 +59,12 @@ class GttsEngine:
         self.tld, self.host = _destination(opts)
         self._pool = ThreadPoolExecutor(max_parallel, thread_name_prefix="gtts")
 
+    def voices(self) -> list[str]:
+        """Language codes gTTS can speak (its own table; no network)."""
+        from gtts.lang import tts_langs
+
+        return sorted(tts_langs())
+
     def _check_host(self) -> None:
         allowed = os.environ.get(ALLOW_HOSTS_ENV)
         if allowed is not None and self.host not in {h.strip() for h in allowed.split(",")}:

@@ -28,6 +28,13 @@ class SayEngine(OneShot):
         self.voice = opts.voice
         self.wpm = max(80, min(450, round(BASE_WPM * opts.speed)))
 
+    def voices(self) -> list[str]:
+        """Voice names ``say -v ?`` lists on this Mac."""
+        import subprocess
+
+        out = subprocess.run([self.binary, "-v", "?"], capture_output=True, text=True).stdout
+        return [line.split("  ")[0].strip() for line in out.splitlines() if line.strip()]
+
     async def synthesize(self, text: str, lang: Language) -> Audio:
         voice = self.voice or lang.say_voice
         fd, path = tempfile.mkstemp(suffix=".wav", prefix="claude-tts-")

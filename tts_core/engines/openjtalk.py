@@ -37,6 +37,9 @@ class OpenJTalkEngine(OneShot):
         self.speed = opts.speed
         self._lock = asyncio.Lock()  # the library is not re-entrant
 
+    def voices(self) -> list[str]:
+        return ["ja (Open JTalk default voice)"]
+
     async def synthesize(self, text: str, lang: Language) -> Audio:
         if lang.code != "ja":
             raise EngineError(f"openjtalk speaks Japanese only, not {lang.name}")

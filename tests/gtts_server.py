@@ -1,0 +1,138 @@
+"""A local stand-in for Google Translate's TTS endpoint, for driving the real gTTS code.
+
+HTTPS on 127.0.0.1 with a throwaway self-signed certificate (gTTS always builds https URLs and
+does not verify certificates). It answers gTTS's real request (the ``batchexecute`` form with
+``f.req``) with the real reply envelope holding base64 MP3 of real speech (espeak-ng, encoded
+by libsndfile), and can misbehave on demand: 429, 500, empty reply, malformed reply, hang.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import soundfile
+
+from tts_core.audio import from_wav_bytes
+
+
+@dataclass
+class Seen:
+    text: str
+    lang: str
+    started: float
+    ended: float = 0.0
+
+
+def speech_mp3(text: str, lang: str) -> bytes:
+    voice = "ja" if lang.startswith("ja") else "en"
+    wav = subprocess.run(
+        ["espeak-ng", "--stdout", "-v", voice], input=text.encode(), capture_output=True, check=True
+    ).stdout
+    audio = from_wav_bytes(wav)
+    buf = io.BytesIO()
+    soundfile.write(buf, audio.samples, audio.rate, format="MP3")
+    return buf.getvalue()
+
+
+def envelope(mp3: bytes) -> bytes:
+    b64 = base64.b64encode(mp3).decode()
+    line = f'[["wrb.fr","jQ1olc","[\\"{b64}\\"]",null,null,null,"generic"],["di",42]]'
+    return f")]}}'\n\n{len(line)}\n{line}\n".encode()
+
+
+class FakeGoogle:
+    """``mode``: ok, 429, 500, empty, malformed, hang; ``fail_first``: how many requests get
+    the fault before the rest are answered ok (-1: all); ``fail_on``: only parts containing it."""
+
+    def __init__(self) -> None:
+        self.mode = "ok"
+        self.fail_first = -1
+        self.fail_on = ""
+        self.delay = 0.0
+        self.hang_s = 30.0
+        self.seen: list[Seen] = []
+        self._lock = threading.Lock()
+        self._mp3: dict[tuple[str, str], bytes] = {}
+        self._dir = Path(tempfile.mkdtemp(prefix="ctt-google-"))
+        cert, key = self._dir / "cert.pem", self._dir / "key.pem"
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+             "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def endpoint(self) -> str:
+        return f"https://127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _faulty(self, text: str) -> bool:
+        if self.mode == "ok" or (self.fail_on and self.fail_on not in text):
+            return False
+        with self._lock:
+            index = sum(1 for s in self.seen if not self.fail_on or self.fail_on in s.text)
+        return self.fail_first < 0 or index <= self.fail_first
+
+    def _answer(self, text: str, lang: str) -> tuple[int, bytes]:
+        if self._faulty(text):
+            if self.mode in ("429", "500"):
+                return int(self.mode), b"error"
+            if self.mode == "empty":
+                return 200, b")]}'\n\n5\n[[]]\n"
+            if self.mode == "malformed":
+                return 200, b')]}\'\n\n[["wrb.fr","jQ1olc",null]]\n'
+            if self.mode == "hang":
+                time.sleep(self.hang_s)
+        key = (text, lang)
+        if key not in self._mp3:
+            self._mp3[key] = speech_mp3(text, lang)
+        return 200, envelope(self._mp3[key])
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+                rpc = json.loads(parse_qs(body)["f.req"][0])
+                text, lang, _speed, _ = json.loads(rpc[0][0][1])
+                seen = Seen(text, lang, time.monotonic())
+                with fake._lock:
+                    fake.seen.append(seen)
+                time.sleep(fake.delay)
+                status, payload = fake._answer(text, lang)
+                seen.ended = time.monotonic()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json; charset=utf-8")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except OSError:
+                    pass  # the client gave up (timeout tests)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        return Handler
