@@ -56,8 +56,7 @@ def main() -> None:
             engine = create(name, options=opts)
             lang = lookup(code)
             times = [
-                asyncio.run(first_part_ms(engine, f"{SENTENCES[code]} {i}", lang))
-                for i in range(n)
+                asyncio.run(first_part_ms(engine, f"{SENTENCES[code]} {i}", lang)) for i in range(n)
             ]
             rows.append((f"{name} ({code})", statistics.median(times)))
         cache = AudioCache(Path(tempfile.mkdtemp(prefix="ctt-bench-")), 50_000_000)

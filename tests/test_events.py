@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tts_core.config import Config
+from tts_core.config import Config, SpeakOptions
 from tts_core.events import (
     Cancel,
     Decision,
@@ -86,7 +86,8 @@ def test_stop_asks_for_the_whole_turn() -> None:
 def test_headless_runs_are_silent_by_default() -> None:
     # The captured Stop came from `claude -p`: CLAUDE_CODE_SESSION_ATTENDED=0.
     assert decide("Stop.json") == Drop("headless")
-    assert isinstance(decide("Stop.json", config=Config(speak_headless=True)), SpeakTurn)
+    loud = Config(speak=SpeakOptions(headless=True))
+    assert isinstance(decide("Stop.json", config=loud), SpeakTurn)
 
 
 def test_user_prompt_cancels_that_session_even_when_headless_or_disabled() -> None:
@@ -124,7 +125,7 @@ def test_failure_sentences(error: str, last: str, sentence: str) -> None:
 
 
 def test_subagents_are_opt_in() -> None:
-    decision = decide("SubagentStop.json", ATTENDED, Config(speak_subagents=True))
+    decision = decide("SubagentStop.json", ATTENDED, Config(speak=SpeakOptions(subagents=True)))
     assert isinstance(decision, Speak) and decision.kind == "subagent"
 
 
@@ -159,3 +160,9 @@ def test_message_display_is_buffered_for_the_turn() -> None:
     route(payload, ATTENDED, replace(Config()), tracker)
     (block,) = tracker.display_blocks((payload["session_id"], payload["prompt_id"]))
     assert block.complete and block.text == payload["delta"]
+
+
+def test_events_left_out_of_the_setting_say_nothing() -> None:
+    config = Config(speak=SpeakOptions(events=("Stop",)))
+    assert decide("Notification_permission_prompt.json", ATTENDED, config) == Drop("event_disabled")
+    assert isinstance(decide("Stop.json", ATTENDED, config), SpeakTurn)

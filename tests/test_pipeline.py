@@ -57,8 +57,8 @@ class FakePlayer:
         self.stopped.set()
 
 
-def split(text: str) -> list[str]:
-    return [s for s in text.split("|") if s]
+def split(utterance: Utterance) -> list[str]:
+    return [s for s in utterance.text.split("|") if s]
 
 
 def make(engine: FakeEngine, player_duration: float = 0.05) -> tuple[Pipeline, FakePlayer]:

@@ -21,8 +21,13 @@ from pathlib import Path
 
 from tts_core import __version__, client
 from tts_core import paths as _paths
-from tts_core.errors import ClaudeTTSError, DaemonNotRunning, DaemonTimeout
+from tts_core.errors import ClaudeTTSError, ConfigError, DaemonNotRunning, DaemonTimeout
 from tts_core.protocol import Error, Message, Say, Shutdown, Shutup, StatusReply, StatusRequest
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from tts_core.config import Config
+    from tts_core.languages import Language
 
 
 def _check(reply: Message) -> Message:
@@ -32,10 +37,9 @@ def _check(reply: Message) -> Message:
 
 
 def cmd_serve(args: argparse.Namespace, p: _paths.Paths) -> int:
-    from tts_core.config import Config
-    from tts_core.daemon import serve
+    from tts_core.lifecycle import serve
 
-    serve(Config(), p, verbose=args.verbose)
+    serve(p, verbose=args.verbose)
     return 0
 
 
@@ -111,7 +115,7 @@ def cmd_say(args: argparse.Namespace, p: _paths.Paths) -> int:
     if not text.strip():
         raise ClaudeTTSError("nothing to say")
     if args.output:
-        return _say_to_file(text, args)
+        return _say_to_file(text, args, p)
     if not client.is_running(p):
         client.spawn_daemon(p, force=True)
         if not client.wait_until_running(p, timeout=10.0):
@@ -120,17 +124,36 @@ def cmd_say(args: argparse.Namespace, p: _paths.Paths) -> int:
     return 0
 
 
-def _say_to_file(text: str, args: argparse.Namespace) -> int:
+def _user_config(p: _paths.Paths) -> Config:
+    """The user's config file over the defaults (what the daemon would use)."""
+    from tts_core import config_file
+
+    config, warnings = config_file.load([p.config / config_file.USER_FILE])
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return config
+
+
+def _language(value: str | None, config: Config) -> Language:
+    from tts_core import config_file, languages
+
+    return (
+        languages.lookup(value)
+        if value
+        else config_file.resolve_language(config.language, os.environ)
+    )
+
+
+def _say_to_file(text: str, args: argparse.Namespace, p: _paths.Paths) -> int:
     from dataclasses import replace
 
-    from tts_core import engines, languages, textfilter
+    from tts_core import engines, textfilter
     from tts_core.audio import Audio, concat, silence, write_wav
-    from tts_core.config import Config
     from tts_core.engines.chain import build_chain
 
-    config = Config()
+    config = _user_config(p)
     voice = replace(config.voice, engine=args.engine) if args.engine else config.voice
-    lang = languages.lookup(args.lang or config.language)
+    lang = _language(args.lang, config)
     engine = build_chain(voice, lang)
 
     async def render() -> list[Audio]:
@@ -151,7 +174,6 @@ def cmd_preview(args: argparse.Namespace, p: _paths.Paths) -> int:
     from dataclasses import replace
 
     from tts_core import textfilter
-    from tts_core.config import Config
 
     if args.file in (None, "-"):
         text = sys.stdin.read()
@@ -160,11 +182,11 @@ def cmd_preview(args: argparse.Namespace, p: _paths.Paths) -> int:
             text = Path(args.file).read_text(encoding="utf-8")
         except OSError as exc:
             raise ClaudeTTSError(f"cannot read {args.file}: {exc.strerror or exc}") from None
-    config = Config()
+    config = _user_config(p)
     options = config.filters
     if args.code:
         options = replace(options, code_blocks=args.code)
-    for sentence in textfilter.speakable(text, options, args.lang or config.language):
+    for sentence in textfilter.speakable(text, options, _language(args.lang, config).code):
         print(sentence.text)
     return 0
 
@@ -195,6 +217,36 @@ def cmd_voices(args: argparse.Namespace, p: _paths.Paths) -> int:
             print(f"{e['engine']:10} {kind}  {shown}")
         else:
             print(f"{e['engine']:10} missing  {e['reason']}")
+    return 0
+
+
+def cmd_config(args: argparse.Namespace, p: _paths.Paths) -> int:
+    from tts_core import config_docs, config_file
+
+    user_file = p.config / config_file.USER_FILE
+    if args.action == "path":
+        print(user_file)
+        return 0
+    if args.action == "schema":
+        sys.stdout.write(config_docs.json_schema_text())
+        return 0
+    if args.action == "default":
+        sys.stdout.write(config_docs.default_yaml())
+        return 0
+    target = Path(args.file) if args.file else user_file
+    if args.action == "check":
+        if not target.exists():
+            raise ClaudeTTSError(f"no config file at {target} (the defaults apply)")
+        config, warnings = config_file.load([target])
+        for warning in warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        print(f"{target}: ok")
+        return 0
+    files = [user_file, *([Path(args.file)] if args.file else [])]
+    config, warnings = config_file.load(files)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    sys.stdout.write(config_file.dump(config))
     return 0
 
 
@@ -249,6 +301,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--lang", help="language of announcements such as 'code block'")
     s.add_argument("--code", choices=["skip", "announce", "read_short"], help="code blocks")
     s.set_defaults(func=cmd_preview)
+    s = sub.add_parser("config", help="check, show or locate the config file")
+    s.add_argument("action", choices=["check", "show", "path", "schema", "default"])
+    s.add_argument("file", nargs="?", help="check: this file; show: layered over yours")
+    s.set_defaults(func=cmd_config)
     s = sub.add_parser("voices", help="list the engines and voices on this machine")
     s.add_argument("--json", action="store_true", help="one JSON array")
     s.set_defaults(func=cmd_voices)
@@ -268,6 +324,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(args, p)
         return code
+    except ConfigError as exc:
+        print(f"claude-tts: error: invalid config\n{exc}", file=sys.stderr)
+        return 1
     except ClaudeTTSError as exc:
         print(f"claude-tts: error: {exc}", file=sys.stderr)
         return 1

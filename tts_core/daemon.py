@@ -1,33 +1,32 @@
-"""The resident daemon: builds everything from a Config and runs until told to stop.
+"""The resident daemon: builds everything from the Config and serves until told to stop.
 
-Composition root: it wires server -> events -> pipeline (engine, player) and owns the
-lifecycle (one instance per user, startup, spool draining, graceful then forced shutdown).
-Every accepted event ends in exactly one of the counters spoken, dropped or failed.
+Composition root: it wires server -> events -> pipeline (engine chain, player), keeps the
+config current (live reload, project overrides) and accounts for every event: each one the
+daemon accepts ends in exactly one of the counters spoken, dropped or failed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import logging
-import logging.handlers
 import os
-import signal
 import time
 from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from tts_core import __version__, languages, textfilter
+from tts_core import __version__, config_file, languages, lifecycle, spool, textfilter
 from tts_core import paths as _paths
 from tts_core.audio import Audio
 from tts_core.audio_cache import AudioCache
 from tts_core.config import Config
+from tts_core.config_state import ConfigState
+from tts_core.config_watch import ConfigWatcher
 from tts_core.engines import Engine, OneShot, chain_names
 from tts_core.engines.chain import ChainEngine, build_chain
-from tts_core.errors import AudioUnavailable, DaemonAlreadyRunning, EngineError
+from tts_core.errors import AudioUnavailable, EngineError
 from tts_core.events import (
     Cancel,
     Drop,
@@ -37,7 +36,7 @@ from tts_core.events import (
     SpeakTurn,
     parse_payload,
     route,
-)
+)  # fmt: skip
 from tts_core.languages import Language
 from tts_core.pipeline import Pipeline, Utterance
 from tts_core.player import Player
@@ -52,15 +51,13 @@ from tts_core.protocol import (
     Shutup,
     StatusReply,
     StatusRequest,
-    decode,
-)
+)  # fmt: skip
 from tts_core.server import Server
 from tts_core.transcript_reader import read_turn
 from tts_core.turns import TurnTracker, blocks_from_display, blocks_from_transcript
 
 log = logging.getLogger("tts_core.daemon")
 SPOOL_POLL_S = 0.5
-SPOOL_MAX_AGE_S = 120.0
 
 
 class _MissingEngine(OneShot):
@@ -76,8 +73,7 @@ class _MissingEngine(OneShot):
 
 
 class Daemon:
-    def __init__(self, config: Config, paths: _paths.Paths) -> None:
-        self.config = config
+    def __init__(self, paths: _paths.Paths) -> None:
         self.paths = paths
         self.started = time.time()
         self.counters: Counter[str] = Counter()
@@ -87,30 +83,51 @@ class Daemon:
         self._generation: Counter[str] = Counter()  # bumped per session on UserPromptSubmit
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
-        self.player = Player(config.voice.output_device)
-        self.language = languages.lookup(config.language)
-        self.cache = (
-            AudioCache(paths.cache / "audio", config.voice.cache_mb * 1024 * 1024)
-            if config.voice.cache_mb > 0
-            else None
-        )
-        self._chains: dict[tuple[str, str], ChainEngine | _MissingEngine] = {}
-        self.engine = self.chain_for(None, self.language)
+        self.settings = ConfigState(paths.config / config_file.USER_FILE)
+        self.settings.reload()
+        self._chains: dict[tuple[Any, str], ChainEngine | _MissingEngine] = {}
+        self.cache: AudioCache | None = None
+        self.player = Player()
+        self._apply(self.settings.config)
         self.pipeline = Pipeline(
-            self.engine,
+            self.chain_for(self.config.voice, self.language),
             self.player,
-            lambda text: textfilter.sentences(text, self.config.filters, self.config.language),
+            lambda u: textfilter.sentences(u.text, u.filters, u.lang.code),
             on_error=self._error,
         )
         self.server = Server(paths.socket, self.handle)
 
-    def chain_for(self, spec: str | None, lang: Language) -> ChainEngine | _MissingEngine:
-        """The engine chain for an engine setting and a language (built once, then reused)."""
-        key = (spec or self.config.voice.engine, lang.code)
+    # ---- configuration ----------------------------------------------------------------------
+
+    @property
+    def config(self) -> Config:
+        return self.settings.config
+
+    def _apply(self, config: Config) -> None:
+        """Make the daemon follow ``config`` from the next utterance on."""
+        self.language = config_file.resolve_language(config.language, os.environ)
+        logging.getLogger().setLevel(config.log_level)
+        if self.player.wanted_device != config.voice.output_device:
+            self.player.wanted_device = config.voice.output_device
+            self.player.device_name = None
+        cache_bytes = config.voice.cache_mb * 1024 * 1024
+        if cache_bytes == 0:
+            self.cache = None
+        elif self.cache is None or self.cache.max_bytes != cache_bytes:
+            self.cache = AudioCache(self.paths.cache / "audio", cache_bytes)
+        self._chains.clear()  # rebuilt on use, for the new voice settings
+
+    def reload_config(self) -> None:
+        if self.settings.reload():
+            self._apply(self.config)
+            self.pipeline.engine = self.chain_for(self.config.voice, self.language)
+
+    def chain_for(self, voice: Any, lang: Language) -> ChainEngine | _MissingEngine:
+        """The engine chain for voice settings and a language (built once, then reused)."""
+        key = (voice, lang.code)
         if key not in self._chains:
             try:
-                options = replace(self.config.voice, engine=key[0])
-                self._chains[key] = build_chain(options, lang, self.cache)
+                self._chains[key] = build_chain(voice, lang, self.cache)
             except EngineError as exc:
                 self._error(str(exc))
                 self._chains[key] = _MissingEngine(str(exc))
@@ -131,18 +148,21 @@ class Daemon:
     def status(self) -> dict[str, Any]:
         received = self.counters["received"]
         done = sum(self.counters[k] for k in ("spoken", "dropped", "failed"))
+        engine = self.pipeline.engine
         return {
             "version": __version__,
             "pid": os.getpid(),
             "uptime_s": round(time.time() - self.started, 3),
             "socket": str(self.paths.socket),
             "log_file": str(self.paths.daemon_log),
-            "engine": self.engine.name,
-            "engines": self.engine.stats() if isinstance(self.engine, ChainEngine) else None,
+            "language": self.language.code,
+            "engine": engine.name,
+            "engines": engine.stats() if isinstance(engine, ChainEngine) else None,
             "audio_device": self.player.device_name,
             "speaking": self.pipeline.speaking,
             "queue_length": self.pipeline.queue_length,
             "last_error": self.last_error,
+            "config": self.settings.status(),
             "counters": {
                 "received": received,
                 "spoken": self.counters["spoken"],
@@ -162,13 +182,15 @@ class Daemon:
         if isinstance(message, Say):
             try:
                 lang = languages.lookup(message.lang) if message.lang else self.language
+                voice = self.config.voice
                 if message.engine:
                     chain_names(message.engine, lang)
+                    voice = replace(voice, engine=message.engine)
             except (languages.UnknownLanguage, EngineError) as exc:
                 return Error("bad_field", str(exc))
             self.counters["received"] += 1
             speak = Speak(message.text, "", Priority.MESSAGE, "say")
-            self._speak(speak, lang, self.chain_for(message.engine, lang))
+            self._speak(speak, self.config, lang, self.chain_for(voice, lang))
             return Ok("queued")
         if isinstance(message, Shutup):
             n = self.pipeline.cancel(message.session_id, reason="shutup")
@@ -189,7 +211,9 @@ class Daemon:
             return self._finish("failed", "hook payload larger than a frame")
         try:
             payload = parse_payload(event.raw)
-            decision = route(payload, event.env, self.config, self.tracker)
+            project = event.env.get("CLAUDE_PROJECT_DIR") or payload.get("cwd")
+            config = self.settings.for_project(project if isinstance(project, str) else None)
+            decision = route(payload, event.env, config, self.tracker)
         except PayloadError as exc:
             log.warning("bad hook payload: %s", exc)
             return self._finish("failed", str(exc))
@@ -201,26 +225,33 @@ class Daemon:
             self.pipeline.cancel(decision.session_id, reason="user_prompt")
             self._finish("dropped", "control")
         elif isinstance(decision, Speak):
-            self._speak(decision)
+            self._speak(decision, config)
         elif isinstance(decision, SpeakTurn):
-            self._spawn(self._speak_turn(decision))
+            self._spawn(self._speak_turn(decision, config))
 
     def _speak(
-        self, speak: Speak, lang: Language | None = None, engine: Engine | None = None
+        self,
+        speak: Speak,
+        config: Config,
+        lang: Language | None = None,
+        engine: Engine | None = None,
     ) -> None:
+        if lang is None:
+            lang = config_file.resolve_language(config.language, os.environ)
         self.pipeline.submit(
             Utterance(
                 text=speak.text,
                 session_id=speak.session_id,
                 priority=speak.priority,
                 kind=speak.kind,
-                lang=lang or self.language,
-                engine=engine,
+                lang=lang,
+                engine=engine or self.chain_for(config.voice, lang),
+                filters=config.filters,
                 on_done=self._finish,
             )
         )
 
-    async def _speak_turn(self, turn: SpeakTurn) -> None:
+    async def _speak_turn(self, turn: SpeakTurn, config: Config) -> None:
         session = turn.key[0]
         generation = self._generation[session]
         blocks = blocks_from_display(self.tracker.display_blocks(turn.key), turn.last_message)
@@ -231,59 +262,41 @@ class Daemon:
                     Path(turn.transcript_path),
                     turn.key[1] or None,
                     turn.last_message,
-                    wait_s=self.config.transcript_wait_s,
+                    wait_s=config.speak.transcript_wait_s,
                 )
             blocks = blocks_from_transcript(transcript, turn.last_message)
         if generation != self._generation[session]:
             return self._finish("dropped", "user_prompt")  # the user moved on meanwhile
         new = self.tracker.take_new(turn.key, blocks)
+        if config.speak.mode == "final":
+            new = new[-1:]
         if not new:
             return self._finish("dropped", "already_spoken" if blocks else "nothing_to_say")
-        self._speak(Speak("\n\n".join(new), session, Priority.MESSAGE, "turn"))
+        self._speak(Speak("\n\n".join(new), session, Priority.MESSAGE, "turn"), config)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    # ---- spool ------------------------------------------------------------------------------
+    # ---- background work --------------------------------------------------------------------
 
-    def drain_spool(self) -> int:
-        """Handle events the hook spooled while no daemon ran, oldest first."""
-        try:
-            names = sorted(n for n in os.listdir(self.paths.spool) if not n.startswith("."))
-        except FileNotFoundError:
-            return 0
-        for name in names:
-            path = self.paths.spool / name
-            try:
-                data = path.read_bytes()
-                path.unlink()
-            except OSError:
-                continue
-            try:
-                message = decode(data)
-            except Exception as exc:
-                self.counters["received"] += 1
-                self._finish("failed", f"unreadable spool file {name}: {exc}")
-                continue
-            if not isinstance(message, HookEvent):
-                continue
-            age = time.time() - message.sent_at
-            if message.sent_at and age > SPOOL_MAX_AGE_S:
-                # Spooled while no daemon could run: too old to be worth saying now.
-                log.info("spooled event %s is %.0f s old: dropped", name, age)
-                self.counters["received"] += 1
-                self._finish("dropped", "stale")
-                continue
-            log.info("spooled event %s", name)
-            self.accept_event(message)
-        return len(names)
+    def _reject_spooled(self, outcome: str, reason: str) -> None:
+        self.counters["received"] += 1
+        self._finish(outcome, reason)
 
     async def _spool_loop(self) -> None:
         while True:
-            self.drain_spool()
+            spool.drain(self.paths.spool, self.accept_event, self._reject_spooled)
             await asyncio.sleep(SPOOL_POLL_S)
+
+    async def _probe_audio(self) -> None:
+        try:
+            name = await asyncio.to_thread(self.player.probe)
+            log.info("audio output: %s", name)
+        except AudioUnavailable as exc:
+            self._error(str(exc))
+            log.error("%s", exc)
 
     # ---- lifecycle --------------------------------------------------------------------------
 
@@ -292,21 +305,9 @@ class Daemon:
         self.pipeline.start()
         await self.server.start()
         self.paths.pidfile.write_text(f"{os.getpid()}\n")
-        signals = 0
-
-        def on_signal() -> None:
-            nonlocal signals
-            signals += 1
-            if signals > 1:
-                log.warning("second signal: exiting now")
-                with contextlib.suppress(OSError):
-                    self.paths.socket.unlink()
-                os._exit(1)
-            log.info("signal received: shutting down")
-            self._stop.set()
-
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            loop.add_signal_handler(sig, on_signal)
+        lifecycle.install_signals(loop, self._stop.set, self.paths.socket)
+        watcher = ConfigWatcher(self.settings.user_file, self.reload_config, loop)
+        watcher.start()
         log.info(
             "claude-tts %s listening on %s (pid %d)", __version__, self.paths.socket, os.getpid()
         )
@@ -317,64 +318,10 @@ class Daemon:
         finally:
             await self.pipeline.close()  # audio stops first
             await self.server.close()
+            watcher.stop()
             for task in list(self._tasks):
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
             with contextlib.suppress(FileNotFoundError):
                 self.paths.pidfile.unlink()
             log.info("stopped; %s", dict(self.counters))
-
-    async def _probe_audio(self) -> None:
-        try:
-            name = await asyncio.to_thread(self.player.probe)
-            log.info("audio output: %s", name)
-        except AudioUnavailable as exc:
-            self._error(str(exc))
-            log.error("%s", exc)
-
-
-def acquire_lock(paths: _paths.Paths) -> int:
-    """Take the per-user daemon lock (held until the process exits). Raises if taken."""
-    _paths.ensure_private_dir(paths.runtime)
-    fd = os.open(paths.lockfile, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        os.close(fd)
-        pid = ""
-        with contextlib.suppress(OSError):
-            pid = paths.pidfile.read_text().strip()
-        raise DaemonAlreadyRunning(
-            f"claude-tts daemon is already running{f' (pid {pid})' if pid else ''}"
-        ) from None
-    return fd
-
-
-def setup_logging(paths: _paths.Paths, level: str = "INFO", to_stderr: bool = False) -> None:
-    _paths.ensure_private_dir(paths.log)
-    handler: logging.Handler = logging.handlers.RotatingFileHandler(
-        paths.daemon_log, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
-    )
-    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    handler.setFormatter(fmt)
-    root = logging.getLogger()
-    root.setLevel(level)
-    root.addHandler(handler)
-    if to_stderr:
-        stream = logging.StreamHandler()
-        stream.setFormatter(fmt)
-        root.addHandler(stream)
-
-
-def serve(config: Config, paths: _paths.Paths, *, verbose: bool = False) -> None:
-    """Run the daemon in the foreground until SIGTERM or a shutdown request."""
-    lock = acquire_lock(paths)
-    try:
-        setup_logging(paths, to_stderr=verbose)
-        asyncio.run(_main(config, paths))
-    finally:
-        os.close(lock)
-
-
-async def _main(config: Config, paths: _paths.Paths) -> None:
-    await Daemon(config, paths).run()

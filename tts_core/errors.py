@@ -42,3 +42,17 @@ class EngineError(ClaudeTTSError):
 
 class AudioUnavailable(ClaudeTTSError):
     """PortAudio or an output device is missing; speech cannot be played."""
+
+
+class ConfigError(ClaudeTTSError):
+    """A config file is unreadable or invalid. ``str()`` is the whole report, shaped like
+    pre-commit's: the file, each key on the path, then what was expected and what was found."""
+
+    def __init__(self, file: object, problems: list[tuple[tuple[str, ...], str]]) -> None:
+        self.file = str(file)
+        self.problems = problems
+        blocks = []
+        for path, message in problems:
+            lines = [f"==> File {file}", *(f"==> At key: {key}" for key in path)]
+            blocks.append("\n".join([*lines, f"=====> {message}"]))
+        super().__init__("\n\n".join(blocks))

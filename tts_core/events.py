@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
-from tts_core.config import Config
+from tts_core.config import HOOK_EVENTS, Config
 from tts_core.turns import TurnKey, TurnTracker
 
 
@@ -102,8 +102,10 @@ def route(
         return Cancel(session)
     if not config.enabled:
         return Drop("disabled")
-    if env.get("CLAUDE_CODE_SESSION_ATTENDED") == "0" and not config.speak_headless:
+    if env.get("CLAUDE_CODE_SESSION_ATTENDED") == "0" and not config.speak.headless:
         return Drop("headless")
+    if name in HOOK_EVENTS and name not in config.speak.events:
+        return Drop("event_disabled")
     key = (session, _str(payload, "prompt_id"))
     last = _str(payload, "last_assistant_message")
     if name == "MessageDisplay":
@@ -123,7 +125,7 @@ def route(
     if name == "Notification":
         kind = _str(payload, "notification_type")
         message = _str(payload, "message")
-        if kind in config.notification_types and message.strip():
+        if kind in config.speak.notification_types and message.strip():
             return Speak(message, session, Priority.IMPORTANT, "notification")
         return Drop("notification_type")
     if name == "StopFailure":
@@ -131,7 +133,7 @@ def route(
             failure_sentence(_str(payload, "error"), last), session, Priority.MESSAGE, "error"
         )
     if name == "SubagentStop":
-        if config.speak_subagents and last.strip():
+        if config.speak.subagents and last.strip():
             return Speak(last, session, Priority.MESSAGE, "subagent")
         return Drop("subagent")
     return Drop("event_not_spoken")

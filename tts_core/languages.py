@@ -90,6 +90,11 @@ def lookup(value: str) -> Language:
     raise UnknownLanguage(f"unknown language {value!r}{hint}")
 
 
+def known_names() -> list[str]:
+    """Every spelling :func:`lookup` accepts, for suggestions."""
+    return sorted(_BY_KEY)
+
+
 def from_locale(locale: str) -> Language | None:
     """The language of a POSIX locale (``ja_JP.UTF-8`` -> Japanese); None for C/POSIX/unknown."""
     if not locale or locale.split(".")[0] in ("C", "POSIX"):

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from tts_core.audio import Audio
+from tts_core.config import FilterOptions
 from tts_core.engines import Engine
 from tts_core.errors import AudioUnavailable, EngineError
 from tts_core.events import Priority
@@ -49,6 +50,8 @@ class Utterance:
     lang: Language
     engine: Engine | None = field(default=None, repr=False)
     """Speak with this engine instead of the pipeline's."""
+    filters: FilterOptions = field(default_factory=FilterOptions, repr=False)
+    """What of the markdown is spoken (the settings of this utterance's project)."""
     on_done: DoneCallback = field(default=lambda outcome, reason: None, repr=False)
     created: float = field(default_factory=time.monotonic)
 
@@ -60,7 +63,7 @@ class Pipeline:
         self,
         engine: Engine,
         player: AudioSink,
-        split: Callable[[str], list[str]],
+        split: Callable[[Utterance], list[str]],
         on_error: Callable[[str], None] = lambda message: None,
     ) -> None:
         self.engine = engine
@@ -155,7 +158,7 @@ class Pipeline:
             utterance.on_done(outcome, reason)
 
     async def _speak(self, utterance: Utterance) -> tuple[Outcome, str]:
-        sentences = self.split(utterance.text)
+        sentences = self.split(utterance)
         if not sentences:
             return "dropped", "nothing_to_say"
         # A producer synthesizes ahead (sentence n+1 while n plays; network engines hand over

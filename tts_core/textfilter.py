@@ -61,6 +61,10 @@ def speakable(text: str, options: FilterOptions | None = None, lang: str = "en")
     """
     opts = options or FilterOptions()
     words = phrases(lang)
+    drops = [re.compile(r.pattern) for r in opts.rules if r.replace is None]
+    for rule in opts.rules:
+        if rule.replace is not None:
+            text = re.sub(rule.pattern, rule.replace, text)
     text = sw.hide_private_keys(_HIDDEN_BLOCK.sub("\n", text))
     blocks = _blocks(_parser().parse(text), opts, words)
     out: list[Sentence] = []
@@ -76,6 +80,8 @@ def speakable(text: str, options: FilterOptions | None = None, lang: str = "en")
             ]
         )
         for sentence in pieces:
+            if any(d.search(sentence.text) for d in drops):
+                continue
             if len(out) >= opts.max_sentences or total + len(sentence.text) > opts.max_chars:
                 out.append(Sentence(words["more"], announcement=True))
                 return out
