@@ -17,9 +17,12 @@ from .conftest import (
     FIXTURES,
     PAYLOADS,
     DaemonProc,
+    Pulse,
     Recorder,
     last_voiced_at,
     run_hook,
+    start_daemon,
+    stop_daemon,
     subprocess_env,
     voiced_seconds,
 )
@@ -103,3 +106,46 @@ def test_shutup_cuts_speech_short(audio_daemon: DaemonProc, recorder: Recorder) 
     assert 0.8 < heard < 3.0, heard
     # Nothing was heard after the cut: the recording's last voice is near the shutup time.
     assert last_voiced_at(samples) < (t_shutup - recorder.started) + 0.5 + 0.3
+
+
+def test_gtts_through_the_daemon_is_heard_and_shutup_silences_it(
+    pulse: Pulse, recorder: Recorder, isolated_home: Path
+) -> None:
+    import asyncio
+
+    from tts_core.config import VoiceOptions
+    from tts_core.engines import render
+    from tts_core.engines.gtts import GttsEngine
+    from tts_core.languages import lookup
+
+    from .gtts_server import FakeGoogle
+
+    google = FakeGoogle()
+    config = isolated_home / "config" / "config.yaml"
+    config.parent.mkdir(parents=True)
+    config.write_text(f"voice: {{engine: gtts, gtts_endpoint: '{google.endpoint}'}}\n")
+    d = start_daemon(pulse.env)
+    try:
+        client.request(Say(SENTENCES), paths=d.paths)
+        st = wait_idle(d, 1)
+        assert st["engines"]["used"] == {"gtts": 2}, st["engines"]  # per sentence
+        assert len(google.seen) == 2  # one request per sentence
+        client.request(Say(LONG), paths=d.paths)
+        d.wait_for(lambda s: s["speaking"], timeout=20)
+        time.sleep(1.0)
+        t_shutup = time.monotonic()
+        client.request(Shutup(), paths=d.paths)
+        wait_idle(d, 2)
+        samples = recorder.stop()
+        engine = GttsEngine(VoiceOptions(gtts_endpoint=google.endpoint))
+        expected = 0.0
+        for sentence in ("The build finished.", SENTENCES.split(". ", 1)[1]):
+            audio = asyncio.run(render(engine, sentence, lookup("en")))
+            expected += voiced_seconds(audio.samples, audio.rate)
+    finally:
+        stop_daemon(d)
+        google.close()
+    heard = voiced_seconds(samples)
+    # The first say in full, then about a second of the long one; nothing after the cut.
+    assert expected + 0.5 < heard < expected + 2.5, (heard, expected)
+    assert last_voiced_at(samples) < (t_shutup - recorder.started) + 0.5
