@@ -34,6 +34,12 @@ from .audio_sink import (
 
 __all__ = ["Pulse", "Recorder", "last_voiced_at", "voiced_seconds"]
 
+# Fail closed, for the whole test session (session fixtures run before per-test ones, and
+# huggingface_hub reads HF_HUB_OFFLINE once, at import): network engines may only reach servers
+# the tests run on this machine, and the model hub is never contacted.
+os.environ["CLAUDE_TTS_ALLOW_HOSTS"] = "127.0.0.1"
+os.environ["HF_HUB_OFFLINE"] = "1"
+
 ROOT = Path(__file__).resolve().parent.parent
 HOOK = ROOT / "hooks" / "claude_tts_hook.py"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -52,8 +58,6 @@ def isolated_home(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     base = short_tmpdir("ctt-")
     monkeypatch.setenv("HOME", str(base / "home"))
     monkeypatch.setenv(_paths.HOME_ENV, str(base / "t"))
-    # Fail closed: network engines may only reach servers the tests run on this machine.
-    monkeypatch.setenv("CLAUDE_TTS_ALLOW_HOSTS", "127.0.0.1")
     for var in ("XDG_RUNTIME_DIR", "XDG_STATE_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
         monkeypatch.delenv(var, raising=False)
     (base / "home").mkdir()
@@ -96,6 +100,19 @@ def recorder(pulse: Pulse, isolated_home: Path) -> Iterator[Recorder]:
     if rec.proc.poll() is None:
         rec.proc.kill()
         rec.proc.wait()
+
+
+# ---- translation -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def tiny_model() -> Iterator[Path]:
+    """A tiny NLLB-architecture model and tokenizer, saved like the hub's (tests/tiny_nllb.py)."""
+    from .tiny_nllb import build
+
+    folder = short_tmpdir("ctt-nllb-")
+    yield build(folder / "tiny-nllb")
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 # ---- daemon ---------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from tts_core.errors import AudioUnavailable, EngineError
 from tts_core.events import Priority
 from tts_core.languages import Language, lookup
 from tts_core.pipeline import Pipeline, Utterance
+from tts_core.textfilter import Sentence
 
 
 class FakeEngine(OneShot):
@@ -57,8 +58,8 @@ class FakePlayer:
         self.stopped.set()
 
 
-def split(utterance: Utterance) -> list[str]:
-    return [s for s in utterance.text.split("|") if s]
+def split(utterance: Utterance) -> list[Sentence]:
+    return [Sentence(s) for s in utterance.text.split("|") if s]
 
 
 def make(engine: FakeEngine, player_duration: float = 0.05) -> tuple[Pipeline, FakePlayer]:

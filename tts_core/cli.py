@@ -8,7 +8,6 @@ subcommands that need them.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import os
@@ -16,7 +15,7 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from tts_core import __version__, client
@@ -26,8 +25,19 @@ from tts_core.protocol import Error, Message, Say, Shutdown, Shutup, StatusReply
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from tts_core.config import Config
-    from tts_core.languages import Language
+    pass
+
+
+def _tool(name: str) -> Callable[[argparse.Namespace, _paths.Paths], int]:
+    """A command of cli_tools, imported only when it runs (they pull in heavier modules)."""
+
+    def run(args: argparse.Namespace, p: _paths.Paths) -> int:
+        from tts_core import cli_tools
+
+        code: int = getattr(cli_tools, name)(args, p)
+        return code
+
+    return run
 
 
 def _check(reply: Message) -> Message:
@@ -47,6 +57,9 @@ def cmd_start(args: argparse.Namespace, p: _paths.Paths) -> int:
     if client.is_running(p):
         print("claude-tts daemon is already running")
         return 0
+    from tts_core.cli_tools import fetch_model_first
+
+    fetch_model_first(p)
     client.spawn_daemon(p, force=True)
     if not client.wait_until_running(p, timeout=args.wait):
         raise ClaudeTTSError(
@@ -115,138 +128,14 @@ def cmd_say(args: argparse.Namespace, p: _paths.Paths) -> int:
     if not text.strip():
         raise ClaudeTTSError("nothing to say")
     if args.output:
-        return _say_to_file(text, args, p)
+        from tts_core.cli_tools import say_to_file
+
+        return say_to_file(text, args, p)
     if not client.is_running(p):
         client.spawn_daemon(p, force=True)
         if not client.wait_until_running(p, timeout=10.0):
             raise ClaudeTTSError(f"could not start the daemon; see {p.daemon_log}")
     _check(client.request(Say(text=text, lang=args.lang, engine=args.engine), paths=p))
-    return 0
-
-
-def _user_config(p: _paths.Paths) -> Config:
-    """The user's config file over the defaults (what the daemon would use)."""
-    from tts_core import config_file
-
-    config, warnings = config_file.load([p.config / config_file.USER_FILE])
-    for warning in warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    return config
-
-
-def _language(value: str | None, config: Config) -> Language:
-    from tts_core import config_file, languages
-
-    return (
-        languages.lookup(value)
-        if value
-        else config_file.resolve_language(config.language, os.environ)
-    )
-
-
-def _say_to_file(text: str, args: argparse.Namespace, p: _paths.Paths) -> int:
-    from dataclasses import replace
-
-    from tts_core import engines, textfilter
-    from tts_core.audio import Audio, concat, silence, write_wav
-    from tts_core.engines.chain import build_chain
-
-    config = _user_config(p)
-    voice = replace(config.voice, engine=args.engine) if args.engine else config.voice
-    lang = _language(args.lang, config)
-    engine = build_chain(voice, lang)
-
-    async def render() -> list[Audio]:
-        said = textfilter.sentences(text, config.filters, lang.code)
-        return [await engines.render(engine, s, lang) for s in said]
-
-    clips = asyncio.run(render())
-    if not clips:
-        raise ClaudeTTSError("nothing speakable in that text")
-    gap = silence(0.1, clips[0].rate)
-    joined = concat([part for clip in clips for part in (clip, gap)])
-    write_wav(Path(args.output), joined)
-    print(f"wrote {args.output} ({joined.duration_s:.2f} s)")
-    return 0
-
-
-def cmd_preview(args: argparse.Namespace, p: _paths.Paths) -> int:
-    from dataclasses import replace
-
-    from tts_core import textfilter
-
-    if args.file in (None, "-"):
-        text = sys.stdin.read()
-    else:
-        try:
-            text = Path(args.file).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ClaudeTTSError(f"cannot read {args.file}: {exc.strerror or exc}") from None
-    config = _user_config(p)
-    options = config.filters
-    if args.code:
-        options = replace(options, code_blocks=args.code)
-    for sentence in textfilter.speakable(text, options, _language(args.lang, config).code):
-        print(sentence.text)
-    return 0
-
-
-def cmd_voices(args: argparse.Namespace, p: _paths.Paths) -> int:
-    from tts_core import engines
-
-    report = []
-    for name in engines.REGISTRY:
-        entry: dict[str, object] = {"engine": name}
-        try:
-            engine = engines.create(name)
-            entry.update(available=True, network=engine.needs_network,
-                         voices=getattr(engine, "voices", list)())  # fmt: skip
-        except engines.EngineError as exc:
-            entry.update(available=False, reason=str(exc))
-        report.append(entry)
-    if args.json:
-        print(json.dumps(report, ensure_ascii=False))
-        return 0
-    for e in report:
-        if e["available"]:
-            voices = list(e["voices"])  # type: ignore[call-overload]
-            shown = ", ".join(voices[:12]) + (
-                f", ... ({len(voices)} in all)" if len(voices) > 12 else ""
-            )
-            kind = "online " if e["network"] else "offline"
-            print(f"{e['engine']:10} {kind}  {shown}")
-        else:
-            print(f"{e['engine']:10} missing  {e['reason']}")
-    return 0
-
-
-def cmd_config(args: argparse.Namespace, p: _paths.Paths) -> int:
-    from tts_core import config_docs, config_file
-
-    user_file = p.config / config_file.USER_FILE
-    if args.action == "path":
-        print(user_file)
-        return 0
-    if args.action == "schema":
-        sys.stdout.write(config_docs.json_schema_text())
-        return 0
-    if args.action == "default":
-        sys.stdout.write(config_docs.default_yaml())
-        return 0
-    target = Path(args.file) if args.file else user_file
-    if args.action == "check":
-        if not target.exists():
-            raise ClaudeTTSError(f"no config file at {target} (the defaults apply)")
-        config, warnings = config_file.load([target])
-        for warning in warnings:
-            print(f"warning: {warning}", file=sys.stderr)
-        print(f"{target}: ok")
-        return 0
-    files = [user_file, *([Path(args.file)] if args.file else [])]
-    config, warnings = config_file.load(files)
-    for warning in warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    sys.stdout.write(config_file.dump(config))
     return 0
 
 
@@ -300,14 +189,20 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("file", nargs="?", metavar="FILE|-", help="markdown to read (default: stdin)")
     s.add_argument("--lang", help="language of announcements such as 'code block'")
     s.add_argument("--code", choices=["skip", "announce", "read_short"], help="code blocks")
-    s.set_defaults(func=cmd_preview)
+    s.add_argument(
+        "--translate", action="store_true", help="also translate: source TAB translation"
+    )
+    s.set_defaults(func=_tool("cmd_preview"))
     s = sub.add_parser("config", help="check, show or locate the config file")
     s.add_argument("action", choices=["check", "show", "path", "schema", "default"])
     s.add_argument("file", nargs="?", help="check: this file; show: layered over yours")
-    s.set_defaults(func=cmd_config)
+    s.set_defaults(func=_tool("cmd_config"))
+    s = sub.add_parser("download-model", help="download the translation model (NLLB-200)")
+    s.add_argument("--model", help="model id or directory (default: configured)")
+    s.set_defaults(func=_tool("cmd_download_model"))
     s = sub.add_parser("voices", help="list the engines and voices on this machine")
     s.add_argument("--json", action="store_true", help="one JSON array")
-    s.set_defaults(func=cmd_voices)
+    s.set_defaults(func=_tool("cmd_voices"))
     s = sub.add_parser("shutup", help="stop the current speech and drop the queue")
     s.add_argument("--session", help="only this Claude Code session's speech")
     s.set_defaults(func=cmd_shutup)

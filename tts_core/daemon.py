@@ -54,6 +54,7 @@ from tts_core.protocol import (
 )  # fmt: skip
 from tts_core.server import Server
 from tts_core.transcript_reader import read_turn
+from tts_core.translation import Translator
 from tts_core.turns import TurnTracker, blocks_from_display, blocks_from_transcript
 
 log = logging.getLogger("tts_core.daemon")
@@ -72,6 +73,17 @@ class _MissingEngine(OneShot):
         raise EngineError(self.error)
 
 
+def _same_model(t: Translator, options: Any, source: Language) -> bool:
+    old = t.options
+    return (old.model, old.backend, old.device, old.dtype, t.source.nllb) == (
+        options.model,
+        options.backend,
+        options.device,
+        options.dtype,
+        source.nllb,
+    )
+
+
 class Daemon:
     def __init__(self, paths: _paths.Paths) -> None:
         self.paths = paths
@@ -88,11 +100,13 @@ class Daemon:
         self._chains: dict[tuple[Any, str], ChainEngine | _MissingEngine] = {}
         self.cache: AudioCache | None = None
         self.player = Player()
+        self.translator: Translator | None = None
+        self._next_translator: Translator | None = None
         self._apply(self.settings.config)
         self.pipeline = Pipeline(
             self.chain_for(self.config.voice, self.language),
             self.player,
-            lambda u: textfilter.sentences(u.text, u.filters, u.lang.code),
+            lambda u: textfilter.speakable(u.text, u.filters, u.lang.code),
             on_error=self._error,
         )
         self.server = Server(paths.socket, self.handle)
@@ -116,6 +130,40 @@ class Daemon:
         elif self.cache is None or self.cache.max_bytes != cache_bytes:
             self.cache = AudioCache(self.paths.cache / "audio", cache_bytes)
         self._chains.clear()  # rebuilt on use, for the new voice settings
+        self._apply_translation(config)
+
+    def _apply_translation(self, config: Config) -> None:
+        """Cheap translation settings apply at once; a new model loads in the background while
+        the old one keeps translating, then takes over."""
+        options = config.translation
+        source = languages.lookup(config.source_language)
+        current = self._next_translator or self.translator
+        if current is not None and _same_model(current, options, source):
+            current.options = options
+            return
+        if not (options.enabled and self.language.nllb != source.nllb):
+            return  # nothing to load until a config needs translation
+        fresh = Translator(options, source, self.paths.cache / "models")
+        fresh.start()
+        if self.translator is None or self.translator.state != "ready":
+            self.translator, self._next_translator = fresh, None
+        else:
+            self._next_translator = fresh
+            self._spawn(self._switch_when_ready(fresh))
+
+    async def _switch_when_ready(self, fresh: Translator) -> None:
+        await asyncio.to_thread(fresh.wait_loaded)
+        if self._next_translator is fresh:
+            if fresh.state == "ready":
+                self.translator = fresh
+                log.info("switched to the new translation model")
+            self._next_translator = None
+
+    async def _translate(self, texts: list[str], lang: Language) -> list[str]:
+        translator = self.translator
+        if translator is None:
+            return texts
+        return await translator.translate(texts, lang)
 
     def reload_config(self) -> None:
         if self.settings.reload():
@@ -163,6 +211,7 @@ class Daemon:
             "queue_length": self.pipeline.queue_length,
             "last_error": self.last_error,
             "config": self.settings.status(),
+            "translation": self.translator.stats() if self.translator else {"state": "off"},
             "counters": {
                 "received": received,
                 "spoken": self.counters["spoken"],
@@ -247,6 +296,7 @@ class Daemon:
                 lang=lang,
                 engine=engine or self.chain_for(config.voice, lang),
                 filters=config.filters,
+                translate=self._translate if config.translation.enabled else None,
                 on_done=self._finish,
             )
         )

@@ -1,6 +1,6 @@
 """The speech pipeline: the one place where the stage order is written.
 
-    utterance (markdown) -> textfilter.sentences -> engine.stream -> player.play
+    utterance (markdown) -> textfilter -> translate -> engine.stream -> player.play
 
 Sentences overlap: while one plays, the next is synthesized. Adapters are handed in (tests hand
 in fakes); this module imports no engine, device or network library.
@@ -14,7 +14,7 @@ import heapq
 import itertools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -24,9 +24,12 @@ from tts_core.engines import Engine
 from tts_core.errors import AudioUnavailable, EngineError
 from tts_core.events import Priority
 from tts_core.languages import Language
+from tts_core.textfilter import Sentence
 
 log = logging.getLogger(__name__)
 LOOKAHEAD_PARTS = 4
+TRANSLATE_BATCH = 4
+Translate = Callable[[list[str], Language], Awaitable[list[str]]]
 
 Outcome = str
 """``spoken``, ``dropped`` or ``failed``."""
@@ -52,6 +55,8 @@ class Utterance:
     """Speak with this engine instead of the pipeline's."""
     filters: FilterOptions = field(default_factory=FilterOptions, repr=False)
     """What of the markdown is spoken (the settings of this utterance's project)."""
+    translate: Translate | None = field(default=None, repr=False)
+    """Translation into ``lang``; None speaks the text as written."""
     on_done: DoneCallback = field(default=lambda outcome, reason: None, repr=False)
     created: float = field(default_factory=time.monotonic)
 
@@ -63,7 +68,7 @@ class Pipeline:
         self,
         engine: Engine,
         player: AudioSink,
-        split: Callable[[Utterance], list[str]],
+        split: Callable[[Utterance], list[Sentence]],
         on_error: Callable[[str], None] = lambda message: None,
     ) -> None:
         self.engine = engine
@@ -157,6 +162,20 @@ class Pipeline:
                 self._pending = None
             utterance.on_done(outcome, reason)
 
+    async def _translate(self, utterance: Utterance, batch: list[Sentence]) -> list[str]:
+        texts = [s.text for s in batch]
+        todo = [i for i, s in enumerate(batch) if not s.announcement]  # ours: already in lang
+        if utterance.translate is None or not todo:
+            return texts
+        try:
+            translated = await utterance.translate([texts[i] for i in todo], utterance.lang)
+        except Exception:
+            log.exception("translation failed; speaking the source text")
+            return texts
+        for i, text in zip(todo, translated, strict=True):
+            texts[i] = text
+        return texts
+
     async def _speak(self, utterance: Utterance) -> tuple[Outcome, str]:
         sentences = self.split(utterance)
         if not sentences:
@@ -169,12 +188,18 @@ class Pipeline:
 
         async def produce() -> None:
             try:
-                for sentence in sentences:
-                    try:
-                        async for part in engine.stream(sentence, utterance.lang):
-                            await queue.put(part)
-                    except EngineError as exc:  # this sentence is lost; the next may work
-                        errors.append(str(exc))
+                done = 0
+                while done < len(sentences):
+                    # The first sentence alone (first audio sooner), then the rest in batches
+                    # translated while earlier sentences play.
+                    batch = sentences[done : done + (1 if done == 0 else TRANSLATE_BATCH)]
+                    done += len(batch)
+                    for text in await self._translate(utterance, batch):
+                        try:
+                            async for part in engine.stream(text, utterance.lang):
+                                await queue.put(part)
+                        except EngineError as exc:  # this sentence is lost; the next may work
+                            errors.append(str(exc))
             finally:
                 await queue.put(None)
 

@@ -1,0 +1,221 @@
+"""The ``claude-tts`` commands that work without the daemon: preview, voices, config,
+download-model, and ``say --output``. Imported by :mod:`tts_core.cli` when one of them runs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+from tts_core import paths as _paths
+from tts_core.errors import ClaudeTTSError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from tts_core.config import Config
+    from tts_core.languages import Language
+
+
+def _user_config(p: _paths.Paths) -> Config:
+    """The user's config file over the defaults (what the daemon would use)."""
+    from tts_core import config_file
+
+    config, warnings = config_file.load([p.config / config_file.USER_FILE])
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return config
+
+
+def _language(value: str | None, config: Config) -> Language:
+    from tts_core import config_file, languages
+
+    return (
+        languages.lookup(value)
+        if value
+        else config_file.resolve_language(config.language, os.environ)
+    )
+
+
+def say_to_file(text: str, args: argparse.Namespace, p: _paths.Paths) -> int:
+    from dataclasses import replace
+
+    from tts_core import engines, textfilter
+    from tts_core.audio import Audio, concat, silence, write_wav
+    from tts_core.engines.chain import build_chain
+
+    config = _user_config(p)
+    voice = replace(config.voice, engine=args.engine) if args.engine else config.voice
+    lang = _language(args.lang, config)
+    engine = build_chain(voice, lang)
+
+    async def render() -> list[Audio]:
+        said = textfilter.sentences(text, config.filters, lang.code)
+        return [await engines.render(engine, s, lang) for s in said]
+
+    clips = asyncio.run(render())
+    if not clips:
+        raise ClaudeTTSError("nothing speakable in that text")
+    gap = silence(0.1, clips[0].rate)
+    joined = concat([part for clip in clips for part in (clip, gap)])
+    write_wav(Path(args.output), joined)
+    print(f"wrote {args.output} ({joined.duration_s:.2f} s)")
+    return 0
+
+
+def cmd_preview(args: argparse.Namespace, p: _paths.Paths) -> int:
+    from dataclasses import replace
+
+    from tts_core import textfilter
+
+    if args.file in (None, "-"):
+        text = sys.stdin.read()
+    else:
+        try:
+            text = Path(args.file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ClaudeTTSError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    config = _user_config(p)
+    options = config.filters
+    if args.code:
+        options = replace(options, code_blocks=args.code)
+    lang = _language(args.lang, config)
+    said = textfilter.speakable(text, options, lang.code)
+    if not args.translate:
+        for sentence in said:
+            print(sentence.text)
+        return 0
+    from tts_core import languages
+    from tts_core.translation import Translator
+
+    translator = Translator(
+        config.translation, languages.lookup(config.source_language), p.cache / "models"
+    )
+    texts = [s.text for s in said if not s.announcement]
+    translated = iter(asyncio.run(translator.translate(texts, lang)))
+    if translator.error:
+        print(f"warning: not translated: {translator.error}", file=sys.stderr)
+    for sentence in said:
+        shown = sentence.text if sentence.announcement else next(translated)
+        print(f"{sentence.text}\t{shown}")
+    return 0
+
+
+def cmd_config(args: argparse.Namespace, p: _paths.Paths) -> int:
+    from tts_core import config_docs, config_file
+
+    user_file = p.config / config_file.USER_FILE
+    if args.action == "path":
+        print(user_file)
+        return 0
+    if args.action == "schema":
+        sys.stdout.write(config_docs.json_schema_text())
+        return 0
+    if args.action == "default":
+        sys.stdout.write(config_docs.default_yaml())
+        return 0
+    target = Path(args.file) if args.file else user_file
+    if args.action == "check":
+        if not target.exists():
+            raise ClaudeTTSError(f"no config file at {target} (the defaults apply)")
+        config, warnings = config_file.load([target])
+        for warning in warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        print(f"{target}: ok")
+        return 0
+    files = [user_file, *([Path(args.file)] if args.file else [])]
+    config, warnings = config_file.load(files)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    sys.stdout.write(config_file.dump(config))
+    return 0
+
+
+def cmd_download_model(args: argparse.Namespace, p: _paths.Paths) -> int:
+    config = _user_config(p)
+    model = args.model or config.translation.model
+    path = download_model(model, p)
+    print(f"translation model {model} is ready in {path}")
+    return 0
+
+
+def download_model(model: str, p: _paths.Paths) -> str:
+    """Fetch ``model`` into our cache (progress bars on stderr); a local directory is kept."""
+    if os.path.isdir(model):
+        return model
+    try:
+        from huggingface_hub import snapshot_download
+        from huggingface_hub.errors import LocalEntryNotFoundError
+    except ImportError:
+        raise ClaudeTTSError(
+            "translation needs torch and transformers: pip install 'claude-tts[translate]'"
+        ) from None
+    try:
+        path: str = snapshot_download(
+            model,
+            cache_dir=str(p.cache / "models"),
+            allow_patterns=["*.json", "*.safetensors", "*.model", "*.txt"],
+        )
+    except LocalEntryNotFoundError:
+        raise ClaudeTTSError(
+            f"cannot download {model}: the hub cannot be reached (offline?); "
+            "speech goes on untranslated until it can"
+        ) from None
+    except Exception as exc:  # the hub's errors: unknown repo, HTTP failures...
+        raise ClaudeTTSError(f"cannot download {model}: {exc}") from None
+    return path
+
+
+def cmd_voices(args: argparse.Namespace, p: _paths.Paths) -> int:
+    from tts_core import engines
+
+    report = []
+    for name in engines.REGISTRY:
+        entry: dict[str, object] = {"engine": name}
+        try:
+            engine = engines.create(name)
+            entry.update(available=True, network=engine.needs_network,
+                         voices=getattr(engine, "voices", list)())  # fmt: skip
+        except engines.EngineError as exc:
+            entry.update(available=False, reason=str(exc))
+        report.append(entry)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+        return 0
+    for e in report:
+        if e["available"]:
+            voices = list(e["voices"])  # type: ignore[call-overload]
+            shown = ", ".join(voices[:12]) + (
+                f", ... ({len(voices)} in all)" if len(voices) > 12 else ""
+            )
+            kind = "online " if e["network"] else "offline"
+            print(f"{e['engine']:10} {kind}  {shown}")
+        else:
+            print(f"{e['engine']:10} missing  {e['reason']}")
+    return 0
+
+
+def fetch_model_first(p: _paths.Paths) -> None:
+    """On the first start, download the translation model here, where progress shows."""
+    from tts_core import config_file, languages
+
+    config = _user_config(p)
+    target = config_file.resolve_language(config.language, os.environ)
+    source = languages.lookup(config.source_language)
+    if not config.translation.enabled or target.nllb == source.nllb:
+        return
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return  # no translation extra: the daemon reports it
+    model = config.translation.model
+    cached = os.path.isdir(model) or isinstance(
+        try_to_load_from_cache(model, "config.json", cache_dir=str(p.cache / "models")), str
+    )
+    if not cached:
+        try:
+            download_model(model, p)
+        except ClaudeTTSError as exc:
+            print(f"warning: {exc}", file=sys.stderr)

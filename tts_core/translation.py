@@ -1,0 +1,166 @@
+"""The translation stage: which sentences need translating, a cache, masking, sanity checks,
+and the model loaded once, in the background.
+
+Sentences are translated one by one (NLLB drops sentences when given several at once) but in a
+batch when several are waiting. A translation that lost a placeholder, loops or has an absurd
+length is replaced by the source sentence: better English than garbage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+
+from tts_core.config import TranslationOptions
+from tts_core.languages import Language
+from tts_core.masking import degenerate, in_script, mask, unmask
+from tts_core.nllb import Backend, TranslationError, load_backend
+
+log = logging.getLogger(__name__)
+CACHE_SIZE = 2048
+MAX_WAIT_S = 120.0
+"""Longest that speech waits for a model still loading, before it is spoken untranslated."""
+
+Loader = Callable[[TranslationOptions, Path], Backend]
+
+
+def _default_loader(options: TranslationOptions, cache_dir: Path) -> Backend:
+    return load_backend(options.model, options.backend, options.device, options.dtype, cache_dir)
+
+
+def max_new_tokens(text: str) -> int:
+    """Room for the translation: proportional to the input, with a floor."""
+    return 16 + 3 * len(text.split()) + len(text) // 4
+
+
+class Translator:
+    """Translates sentences from ``source`` into a target language. Thread-safe to call from
+    one event loop; the model runs in a worker thread, one batch at a time."""
+
+    def __init__(
+        self,
+        options: TranslationOptions,
+        source: Language,
+        cache_dir: Path,
+        loader: Loader = _default_loader,
+    ) -> None:
+        self.options = options
+        self.source = source
+        self.cache_dir = cache_dir
+        self.loader = loader
+        self.state = "idle"
+        self.error: str | None = None
+        self.backend: Backend | None = None
+        self.load_s: float | None = None
+        self.counts: Counter[str] = Counter()
+        self._cache: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._run_lock = threading.Lock()
+        self._loaded = threading.Event()
+
+    def wait_loaded(self, timeout: float | None = None) -> bool:
+        """Block until loading ended (ready or failed); False on timeout."""
+        return self._loaded.wait(timeout)
+
+    def needed(self, target: Language) -> bool:
+        return self.options.enabled and target.nllb != self.source.nllb
+
+    def start(self) -> None:
+        """Begin loading the model in a background thread (once)."""
+        if self.state != "idle":
+            return
+        self.state = "loading"
+        threading.Thread(target=self._load, name="nllb-load", daemon=True).start()
+
+    def _load(self) -> None:
+        t0 = time.monotonic()
+        try:
+            self.backend = self.loader(self.options, self.cache_dir)
+        except TranslationError as exc:
+            self.state, self.error = "failed", str(exc)
+            log.error("translation unavailable: %s", exc)
+        except Exception as exc:  # a broken model file, an out-of-memory...
+            self.state, self.error = "failed", f"{type(exc).__name__}: {exc}"
+            log.exception("translation model failed to load")
+        else:
+            self.state, self.load_s = "ready", time.monotonic() - t0
+            log.info("translation model ready in %.1f s (%s)", self.load_s, self.backend.name)
+        self._loaded.set()
+
+    async def translate(self, texts: list[str], target: Language) -> list[str]:
+        """Each text in ``target``, or unchanged when it needs or allows no translation."""
+        if not texts or not self.needed(target):
+            return texts
+        out: list[str | None] = [None] * len(texts)
+        todo: list[int] = []
+        for i, text in enumerate(texts):
+            cached = self._cache.get((target.nllb, text))
+            if in_script(text, target.nllb):
+                out[i] = text  # already in the target language (Claude wrote Japanese)
+                self.counts["skipped"] += 1
+            elif cached is not None:
+                self._cache.move_to_end((target.nllb, text))
+                out[i] = cached
+                self.counts["cache_hits"] += 1
+            else:
+                todo.append(i)
+        if todo:
+            done = await self._translate_new([texts[i] for i in todo], target)
+            for i, text in zip(todo, done, strict=True):
+                out[i] = text
+        return [t if t is not None else texts[i] for i, t in enumerate(out)]
+
+    async def _translate_new(self, texts: list[str], target: Language) -> list[str]:
+        backend = await self._backend()
+        if backend is None:
+            self.counts["untranslated"] += len(texts)
+            return texts
+        masked = [mask(t, self.options.glossary) for t in texts]
+        raw = await asyncio.to_thread(
+            self._run,
+            backend,
+            [m.text for m in masked],
+            target.nllb,
+            max(map(max_new_tokens, texts)),
+        )
+        results = []
+        for text, m, translated in zip(texts, masked, raw, strict=True):
+            restored = unmask(translated, m)
+            why = "a placeholder was lost" if restored is None else degenerate(text, restored)
+            if why is not None or restored is None:
+                log.warning("translation of %r rejected (%s): %r", text[:80], why, translated[:80])
+                self.counts["rejected"] += 1
+                results.append(text)
+                continue
+            self.counts["translated"] += 1
+            self._cache[(target.nllb, text)] = restored
+            if len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+            results.append(restored)
+        return results
+
+    def _run(self, backend: Backend, texts: list[str], tgt: str, limit: int) -> list[str]:
+        with self._run_lock:  # one batch at a time: models are not re-entrant
+            return backend.translate_batch(texts, self.source.nllb, tgt, limit)
+
+    async def _backend(self) -> Backend | None:
+        if self.state == "idle":
+            self.start()
+        if self.state == "loading" and self.options.until_ready == "wait":
+            await asyncio.to_thread(self._loaded.wait, MAX_WAIT_S)
+        return self.backend if self.state == "ready" else None
+
+    def stats(self) -> dict[str, object]:
+        return {
+            "state": self.state,
+            "error": self.error,
+            "model": self.options.model,
+            "backend": self.backend.name if self.backend else None,
+            "device": self.backend.device if self.backend else None,
+            "load_s": round(self.load_s, 2) if self.load_s is not None else None,
+            **self.counts,
+        }
