@@ -43,7 +43,15 @@ def start_pulse() -> Pulse:
         "PULSE_COOKIE": str(d / "cookie"),
         "PULSE_STATE_PATH": str(d),
     }
-    full = {**os.environ, **env, "HOME": str(d)}
+    pulse = Pulse(d, env)
+    launch(pulse)
+    return pulse
+
+
+def launch(pulse: Pulse) -> None:
+    """Start (or start again) the server of ``pulse``, on the same socket."""
+    d = pulse.dir
+    full = {**os.environ, **pulse.env, "HOME": str(d)}
     subprocess.run(
         ["pulseaudio", "--daemonize=yes", "-n", "-F", str(d / "server.pa"),
          "--exit-idle-time=-1", "--use-pid-file=yes", f"--log-target=file:{d}/pulse.log"],
@@ -55,12 +63,20 @@ def start_pulse() -> Pulse:
         if time.monotonic() > deadline:
             raise RuntimeError((d / "pulse.log").read_text())
         time.sleep(0.05)
-    return Pulse(d, env)
+
+
+def kill(pulse: Pulse) -> None:
+    """Stop the server (as when a sound server dies or headphones go away)."""
+    env = {**os.environ, **pulse.env, "HOME": str(pulse.dir)}
+    subprocess.run(["pulseaudio", "--kill"], env=env, capture_output=True)
+    deadline = time.monotonic() + 10
+    while subprocess.run(["pactl", "info"], env=env, capture_output=True).returncode == 0:
+        assert time.monotonic() < deadline, "pulseaudio did not stop"
+        time.sleep(0.05)
 
 
 def stop_pulse(pulse: Pulse) -> None:
-    env = {**os.environ, **pulse.env, "HOME": str(pulse.dir)}
-    subprocess.run(["pulseaudio", "--kill"], env=env, capture_output=True)
+    kill(pulse)
     shutil.rmtree(pulse.dir, ignore_errors=True)
 
 

@@ -149,3 +149,25 @@ def test_gtts_through_the_daemon_is_heard_and_shutup_silences_it(
     # The first say in full, then about a second of the long one; nothing after the cut.
     assert expected + 0.5 < heard < expected + 2.5, (heard, expected)
     assert last_voiced_at(samples) < (t_shutup - recorder.started) + 0.5
+
+
+def test_a_lost_audio_device_is_recovered_without_a_restart() -> None:
+    from .audio_sink import kill, launch, start_pulse, stop_pulse
+
+    server = start_pulse()
+    d = start_daemon(server.env)
+    try:
+        client.request(Say("First."), paths=d.paths)
+        assert wait_idle(d, 1)["counters"]["spoken"] == 1
+        kill(server)  # the sound server goes away
+        client.request(Say("Nobody hears this."), paths=d.paths)
+        st = wait_idle(d, 2)
+        assert st["counters"]["failed"] == 1
+        assert st["last_error"].startswith(("audio device failed", "no audio output device"))
+        launch(server)  # and comes back, on the same socket
+        client.request(Say("Back again."), paths=d.paths)
+        st = wait_idle(d, 3)
+        assert st["counters"]["spoken"] == 2 and st["pid"] == d.proc.pid
+    finally:
+        stop_daemon(d)
+        stop_pulse(server)

@@ -223,3 +223,20 @@ def test_close_drops_the_queue_as_shutdown() -> None:
         ("playing", "dropped", "shutdown"),
         ("waiting", "dropped", "shutdown"),
     ]
+
+
+def test_volume_scales_what_is_played() -> None:
+    async def go(volume: float) -> list[tuple[str, str]]:
+        engine = FakeEngine()  # a clip of 1.0 for the one-letter text "a"
+        p, _ = make(engine)
+        p.start()
+        outcomes: list[tuple[str, str, str]] = []
+        u = utter("a", outcomes)
+        u.volume = volume
+        p.submit(u)
+        await drain(p, outcomes, 1)
+        await p.close()
+        return [x for x in engine.log if x[0] == "play"]
+
+    assert asyncio.run(go(1.0)) == [("play", "1")]
+    assert asyncio.run(go(0.5)) == [("play", "0")]  # int(0.5)

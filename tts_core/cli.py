@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import os
 import signal
 import sys
@@ -214,6 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Library log lines belong in the daemon's log file, never on a command's terminal.
+    logging.getLogger("tts_core").addHandler(logging.NullHandler())
     args = build_parser().parse_args(argv)
     p = _paths.resolve()
     try:

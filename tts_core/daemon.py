@@ -297,6 +297,7 @@ class Daemon:
                 engine=engine or self.chain_for(config.voice, lang),
                 filters=config.filters,
                 translate=self._translate if config.translation.enabled else None,
+                volume=config.voice.volume,
                 on_done=self._finish,
             )
         )

@@ -57,6 +57,8 @@ class Utterance:
     """What of the markdown is spoken (the settings of this utterance's project)."""
     translate: Translate | None = field(default=None, repr=False)
     """Translation into ``lang``; None speaks the text as written."""
+    volume: float = 1.0
+    """Gain applied to this utterance's audio (0 to 1)."""
     on_done: DoneCallback = field(default=lambda outcome, reason: None, repr=False)
     created: float = field(default_factory=time.monotonic)
 
@@ -210,7 +212,7 @@ class Pipeline:
             while (audio := await queue.get()) is not None:
                 if self._cancelled_reason:
                     break
-                if not await self.player.play(audio):
+                if not await self.player.play(audio.with_gain(utterance.volume)):
                     break
                 played += 1
         except asyncio.CancelledError:
