@@ -139,7 +139,7 @@ def test_cancel_cuts_one_session_and_keeps_the_other() -> None:
         t0 = loop.time()
         assert p.cancel("a", reason="user_prompt") == 2
         await drain(p, outcomes, 2)
-        assert loop.time() - t0 < 0.1
+        assert loop.time() - t0 < 0.5  # the 5 s clip was cut, not played out
         p.player.stop()  # let "b" finish quickly
         await drain(p, outcomes, 3)
         await p.close()
