@@ -219,3 +219,44 @@ def fetch_model_first(p: _paths.Paths) -> None:
             download_model(model, p)
         except ClaudeTTSError as exc:
             print(f"warning: {exc}", file=sys.stderr)
+
+
+def cmd_hooks(args: argparse.Namespace, p: _paths.Paths) -> int:
+    from tts_core import install
+
+    path = Path(args.settings).expanduser()
+    before = install.read_settings(path)
+    if args.action == "install":
+        if not args.hook:
+            raise ClaudeTTSError("hooks install needs --hook PATH (the claude_tts_hook.py to run)")
+        hook = str(Path(args.hook).expanduser().absolute())
+        after = install.add_hooks(before, install.hook_command(args.python, hook))
+    else:
+        after = install.remove_hooks(before)
+    if after == before:
+        print(f"{path}: nothing to change")
+        return 0
+    if args.dry_run:
+        sys.stdout.write(install.diff(path, before, after))
+        return 0
+    if not after and not path.exists():
+        return 0
+    backup = install.write_settings(path, after)
+    done = "added to" if args.action == "install" else "removed from"
+    print(f"claude-tts hooks {done} {path}" + (f" (backup: {backup})" if backup else ""))
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace, p: _paths.Paths) -> int:
+    """One line per check, with the fix for each failure; exit 1 if any failed."""
+    from tts_core.doctor import run_checks
+
+    failed = 0
+    for check in run_checks(p, Path(args.settings).expanduser(), offline=args.offline):
+        mark = {"ok": "ok  ", "warn": "warn", "fail": "FAIL", "skip": "skip"}[check.state]
+        line = f"{mark}  {check.name}: {check.detail}"
+        if check.fix and check.state in ("fail", "warn"):
+            line += f"\n        fix: {check.fix}"
+        print(line)
+        failed += check.state == "fail"
+    return 1 if failed else 0

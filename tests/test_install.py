@@ -1,0 +1,229 @@
+"""Installing into Claude Code's settings.json: the pure merge, the CLI, and install.sh itself
+into a temporary HOME (never the real one)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tts_core import client
+from tts_core.install import EVENTS, add_hooks, hook_command, remove_hooks
+
+from .conftest import PAYLOADS, ROOT, DaemonProc, short_tmpdir, subprocess_env
+
+THEIRS: dict[str, Any] = {
+    "model": "opus",
+    "permissions": {"allow": ["Bash(ls:*)"]},
+    "hooks": {
+        "Stop": [{"hooks": [{"type": "command", "command": "notify-send done"}]}],
+        "PreToolUse": [
+            {"matcher": "Bash", "hooks": [{"type": "command", "command": "audit.sh", "timeout": 3}]}
+        ],
+    },
+    "statusLine": {"type": "command", "command": "status.sh"},
+}
+CMD = hook_command("/home/me/My Apps/venv/bin/python", "/home/me/My Apps/claude_tts_hook.py")
+
+
+def test_adding_keeps_theirs_and_adds_ours_on_every_event() -> None:
+    out = add_hooks(THEIRS, CMD)
+    assert out["hooks"]["Stop"][0] == THEIRS["hooks"]["Stop"][0]  # theirs first, untouched
+    assert out["hooks"]["PreToolUse"] == THEIRS["hooks"]["PreToolUse"]
+    for key in ("model", "permissions", "statusLine"):
+        assert out[key] == THEIRS[key]
+    for event in EVENTS:
+        ours = [
+            h for g in out["hooks"][event] for h in g["hooks"] if "claude_tts_hook" in h["command"]
+        ]
+        assert ours == [{"type": "command", "command": CMD, "timeout": 5}]
+    assert "async" not in json.dumps(out)
+    assert list(out) == list(THEIRS)  # key order kept
+
+
+def test_twice_is_once_and_an_old_path_is_updated_in_place() -> None:
+    once = add_hooks(THEIRS, CMD)
+    assert add_hooks(once, CMD) == once
+    moved = add_hooks(once, hook_command("/new/python", "/new/claude_tts_hook.py"))
+    assert json.dumps(moved).count("claude_tts_hook.py") == len(EVENTS)
+    assert (
+        moved["hooks"]["Stop"][1]["hooks"][0]["command"]
+        == "/new/python -S -I /new/claude_tts_hook.py"
+    )
+
+
+def test_removing_gives_back_the_original() -> None:
+    assert remove_hooks(add_hooks(THEIRS, CMD)) == THEIRS
+    assert remove_hooks(add_hooks({}, CMD)) == {}
+    assert remove_hooks(THEIRS) == THEIRS
+
+
+def test_a_path_with_spaces_survives_the_shell() -> None:
+    argv = shlex.split(CMD)
+    assert argv == [
+        "/home/me/My Apps/venv/bin/python", "-S", "-I", "/home/me/My Apps/claude_tts_hook.py",
+    ]  # fmt: skip
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tts_core", *args],
+        env=subprocess_env(), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_invalid_json_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    settings = tmp_path / "settings.json"
+    settings.write_text('{"hooks": {,}}')
+    result = run_cli(
+        "hooks", "install", "--settings", str(settings), "--hook", "/x/claude_tts_hook.py"
+    )
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"claude-tts: error: {settings} is not valid JSON (line 1, column 12: Expecting property "
+        "name enclosed in double quotes); nothing was changed\n"
+    )
+    assert settings.read_text() == '{"hooks": {,}}'
+    assert list(tmp_path.iterdir()) == [settings]
+
+
+def test_cli_writes_atomically_with_a_backup_and_dry_run_writes_nothing(tmp_path: Path) -> None:
+    settings = tmp_path / "settings.json"
+    settings.write_text(json.dumps(THEIRS))
+    dry = run_cli(
+        "hooks",
+        "install",
+        "--dry-run",
+        "--settings",
+        str(settings),
+        "--hook",
+        "/h/claude_tts_hook.py",
+    )
+    assert dry.returncode == 0 and '+            "command":' in dry.stdout
+    assert json.loads(settings.read_text()) == THEIRS
+    done = run_cli(
+        "hooks", "install", "--settings", str(settings), "--hook", "/h/claude_tts_hook.py"
+    )
+    assert done.stdout.startswith(f"claude-tts hooks added to {settings} (backup: {settings}.bak-")
+    assert len(list(tmp_path.glob("settings.json.bak-*"))) == 1
+    assert run_cli(
+        "hooks", "install", "--settings", str(settings), "--hook", "/h/claude_tts_hook.py"
+    ).stdout == (f"{settings}: nothing to change\n")
+    run_cli("hooks", "uninstall", "--settings", str(settings))
+    assert json.loads(settings.read_text()) == THEIRS
+
+
+# ---- install.sh, for real, into a temporary HOME ------------------------------------------------
+
+
+@pytest.fixture
+def fake_home() -> Path:
+    home = short_tmpdir("ctt-inst-") / "home dir"  # short (socket paths), with a space
+    (home / ".claude").mkdir(parents=True)
+    (home / ".claude" / "settings.json").write_text(json.dumps(THEIRS, indent=2))
+    return home
+
+
+def run_install(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "CLAUDE_TTS_HOME"))}
+    env.update(HOME=str(home), PYTHON=sys.executable, CLAUDE_TTS_AUTOSPAWN="1")
+    return subprocess.run(
+        ["bash", str(ROOT / "install.sh"), *args], env=env, capture_output=True, text=True,
+        timeout=600,
+    )  # fmt: skip
+
+
+def test_install_sh_then_uninstall(fake_home: Path) -> None:
+    result = run_install(fake_home, "--no-translate", "--no-service", "--system-site-packages",
+                         "--language", "japanese")  # fmt: skip
+    assert result.returncode == 0, result.stderr + result.stdout
+    data = fake_home / ".local" / "share" / "claude-tts"
+    config = fake_home / ".config" / "claude-tts" / "config.yaml"
+    assert f"language set to ja in {config}" in result.stdout
+    assert "\nlanguage: ja\n" in config.read_text()
+    settings = json.loads((fake_home / ".claude" / "settings.json").read_text())
+    assert remove_hooks(settings) == THEIRS
+    (command,) = {
+        h["command"]
+        for g in settings["hooks"]["Stop"]
+        for h in g["hooks"]
+        if "claude_tts" in h["command"]
+    }
+    assert shlex.split(command) == [
+        f"{data}/venv/bin/python", "-S", "-I", f"{data}/hooks/claude_tts_hook.py",
+    ]  # fmt: skip
+    again = run_install(fake_home, "--no-translate", "--no-service", "--system-site-packages")
+    assert again.returncode == 0 and "nothing to change" in again.stdout
+    assert json.loads((fake_home / ".claude" / "settings.json").read_text()) == settings
+
+    # The installed command, run as Claude Code runs it, starts the daemon and is heard.
+    payload = json.loads((PAYLOADS / "Notification_permission_prompt.json").read_text())["payload"]
+    env = {"HOME": str(fake_home), "PATH": os.environ["PATH"], "CLAUDE_CODE_SESSION_ATTENDED": "1",
+           "PULSE_SERVER": "unix:/nonexistent", "HF_HUB_OFFLINE": "1",
+           "CLAUDE_TTS_ALLOW_HOSTS": os.environ["CLAUDE_TTS_ALLOW_HOSTS"]}  # fmt: skip
+    hook = subprocess.run(["bash", "-c", command], input=json.dumps(payload).encode(), env=env,
+                          capture_output=True, timeout=30)  # fmt: skip
+    assert (hook.returncode, hook.stdout, hook.stderr) == (0, b"", b"")
+    from tts_core import paths as _paths
+
+    p = _paths.resolve({"HOME": str(fake_home)})
+    assert client.wait_until_running(p, timeout=30)
+    DaemonProc(proc=None, paths=p).wait_for(lambda s: s["counters"]["received"] == 1)  # type: ignore[arg-type]
+
+    removed = run_install(fake_home, "--uninstall")
+    assert removed.returncode == 0, removed.stderr
+    assert json.loads((fake_home / ".claude" / "settings.json").read_text()) == THEIRS
+    assert not (data / "venv").exists() and config.exists()
+    assert not client.is_running(p)
+    assert run_install(fake_home, "--uninstall", "--purge").returncode == 0
+    assert not config.exists()
+
+
+def test_install_sh_refuses_old_python(fake_home: Path, tmp_path: Path) -> None:
+    # A stand-in interpreter that reports 3.9.
+    fake = tmp_path / "python3.9"
+    fake.write_text('#!/bin/sh\ncase "$*" in *platform*) echo 3.9.18;; *) exit 1;; esac\n')
+    fake.chmod(0o755)
+    env = {**os.environ, "HOME": str(fake_home), "PYTHON": str(fake)}
+    result = subprocess.run(["bash", str(ROOT / "install.sh")], env=env, capture_output=True,
+                            text=True, timeout=60)  # fmt: skip
+    assert (result.returncode, result.stderr) == (
+        1, f"install.sh: Python 3.11 or newer is needed; {fake} is 3.9.18\n",
+    )  # fmt: skip
+    assert json.loads((fake_home / ".claude" / "settings.json").read_text()) == THEIRS
+
+
+def test_the_plugin_manifest_serves_the_same_events() -> None:
+    manifest = json.loads((ROOT / ".claude-plugin" / "plugin.json").read_text())
+    assert manifest["name"] == "claude-tts" and manifest["hooks"] == "./hooks/hooks.json"
+    hooks = json.loads((ROOT / "hooks" / "hooks.json").read_text())["hooks"]
+    assert tuple(hooks) == EVENTS
+    for groups in hooks.values():
+        (hook,) = groups[0]["hooks"]
+        assert hook == {
+            "type": "command",
+            "command": 'python3 -S -I "${CLAUDE_PLUGIN_ROOT}/hooks/claude_tts_hook.py"',
+            "timeout": 5,
+        }
+
+
+def test_doctor_reports_each_check_with_its_fix(fake_home: Path) -> None:
+    env = {**subprocess_env(), "HOME": str(fake_home), "PULSE_SERVER": "unix:/nonexistent"}
+    result = subprocess.run(
+        [sys.executable, "-m", "tts_core", "doctor"], env=env, capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
+    lines = result.stdout.splitlines()
+    assert result.returncode == 1
+    assert f"FAIL  hooks: none in {fake_home}/.claude/settings.json" in lines
+    assert "        fix: ./install.sh" in lines
+    assert any(line.startswith("FAIL  audio: no audio output device") for line in lines)
+    assert any(
+        line.startswith("skip  network: translate.google.com is not allowed") for line in lines
+    )

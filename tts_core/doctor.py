@@ -1,0 +1,146 @@
+"""``claude-tts doctor``: is everything in place? Each check says what it found and, if it
+failed, how to fix it."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import socket
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from tts_core import client
+from tts_core import paths as _paths
+from tts_core.errors import AudioUnavailable, ClaudeTTSError
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    state: str  # ok, warn, fail, skip
+    detail: str
+    fix: str = ""
+
+
+def run_checks(p: _paths.Paths, settings: Path, offline: bool = False) -> Iterator[Check]:
+    yield _python()
+    yield _venv()
+    yield from _hooks(settings)
+    yield _daemon(p)
+    yield _audio()
+    config = None
+    try:
+        from tts_core import config_file
+
+        user_file = p.config / config_file.USER_FILE
+        config, _ = config_file.load([user_file])
+        found = "is valid" if user_file.exists() else "does not exist: the defaults apply"
+        yield Check("config", "ok", f"{user_file} {found}")
+    except ClaudeTTSError as exc:
+        yield Check("config", "fail", str(exc).splitlines()[-1], "claude-tts config check")
+    if config is not None:
+        yield _model(p, config)
+        yield _network(config.voice.gtts_tld, config.voice.engine, offline)
+
+
+def _python() -> Check:
+    version = ".".join(map(str, sys.version_info[:3]))  # 3.11+: the package requires it
+    return Check("python", "ok", f"{version} ({sys.executable})")
+
+
+def _venv() -> Check:
+    if sys.prefix != sys.base_prefix:
+        return Check("venv", "ok", sys.prefix)
+    return Check("venv", "warn", "not running from a virtual environment", "use ./install.sh")
+
+
+def _hooks(settings: Path) -> Iterator[Check]:
+    from tts_core import install
+
+    try:
+        data = install.read_settings(settings)
+    except ClaudeTTSError as exc:
+        yield Check("hooks", "fail", str(exc), f"repair {settings}, then ./install.sh")
+        return
+    hooks = data.get("hooks", {}) if isinstance(data.get("hooks"), dict) else {}
+    ours = {
+        event: hook["command"]
+        for event, groups in hooks.items() if isinstance(groups, list)
+        for group in groups if isinstance(group, dict)
+        for hook in group.get("hooks", []) if install._ours(hook)
+    }  # fmt: skip
+    missing = [e for e in install.EVENTS if e not in ours]
+    if not ours:
+        yield Check("hooks", "fail", f"none in {settings}", "./install.sh")
+        return
+    if missing:
+        yield Check("hooks", "warn", f"missing for {', '.join(missing)}", "./install.sh")
+    else:
+        yield Check("hooks", "ok", f"{len(ours)} events in {settings}")
+    for command in sorted(set(ours.values())):
+        parts = shlex.split(command)
+        absent = [x for x in (parts[0], parts[-1]) if not os.path.exists(x)]
+        if absent:
+            yield Check("hook command", "fail", f"{', '.join(absent)} does not exist",
+                        "./install.sh (it rewrites the command)")  # fmt: skip
+
+
+def _daemon(p: _paths.Paths) -> Check:
+    if client.is_running(p):
+        return Check("daemon", "ok", f"answering on {p.socket}")
+    return Check("daemon", "warn", f"not running (socket {p.socket})",
+                 "claude-tts start (the hook also starts it on the next event)")  # fmt: skip
+
+
+def _audio() -> Check:
+    from tts_core.player import Player
+
+    try:
+        name = Player().probe()
+    except AudioUnavailable as exc:
+        fix = "install libportaudio2 and check that a sound device or server is up"
+        return Check("audio", "fail", str(exc), fix)
+    return Check("audio", "ok", f"output device: {name}")
+
+
+def _model(p: _paths.Paths, config: object) -> Check:
+    from tts_core import config_file, languages
+    from tts_core.config import Config
+
+    assert isinstance(config, Config)
+    target = config_file.resolve_language(config.language, os.environ)
+    if (
+        not config.translation.enabled
+        or target.nllb == languages.lookup(config.source_language).nllb
+    ):
+        return Check("translation model", "skip", f"no translation ({target.name})")
+    model = config.translation.model
+    if os.path.isdir(model):
+        return Check("translation model", "ok", f"local directory {model}")
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return Check("translation model", "fail", "torch/transformers are not installed",
+                     "pip install 'claude-tts[translate]'")  # fmt: skip
+    found = try_to_load_from_cache(model, "config.json", cache_dir=str(p.cache / "models"))
+    if isinstance(found, str):
+        return Check("translation model", "ok", f"{model} is downloaded")
+    return Check("translation model", "fail", f"{model} is not downloaded",
+                 "claude-tts download-model")  # fmt: skip
+
+
+def _network(tld: str, engine: str, offline: bool) -> Check:
+    if offline or engine == "offline" or ("gtts" not in engine and engine != "auto"):
+        return Check("network", "skip", "no online voice to reach" if not offline else "--offline")
+    host = f"translate.google.{tld}"
+    allowed = os.environ.get("CLAUDE_TTS_ALLOW_HOSTS")
+    if allowed is not None and host not in allowed.split(","):
+        return Check("network", "skip", f"{host} is not allowed here (CLAUDE_TTS_ALLOW_HOSTS)")
+    try:
+        socket.create_connection((host, 443), timeout=3).close()
+    except OSError as exc:
+        return Check("network", "warn", f"cannot reach {host}: {exc}",
+                     "check the connection; offline voices are used meanwhile")  # fmt: skip
+    return Check("network", "ok", f"{host} is reachable")
