@@ -62,6 +62,7 @@ class FakeGoogle:
         self.delay = 0.0
         self.hang_s = 30.0
         self.seen: list[Seen] = []
+        self.active = 0
         self._lock = threading.Lock()
         self._mp3: dict[tuple[str, str], bytes] = {}
         self._dir = Path(tempfile.mkdtemp(prefix="ctt-google-"))
@@ -82,6 +83,15 @@ class FakeGoogle:
     @property
     def endpoint(self) -> str:
         return f"https://127.0.0.1:{self.server.server_address[1]}"
+
+    def settle(self, timeout: float = 10.0) -> None:
+        """Wait until no request is being answered (a test's stragglers), then forget them."""
+        deadline = time.monotonic() + timeout
+        while self.active and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.05)
+        with self._lock:
+            self.seen.clear()
 
     def close(self) -> None:
         self.server.shutdown()
@@ -120,9 +130,14 @@ class FakeGoogle:
                 seen = Seen(text, lang, time.monotonic())
                 with fake._lock:
                     fake.seen.append(seen)
-                time.sleep(fake.delay)
-                status, payload = fake._answer(text, lang)
-                seen.ended = time.monotonic()
+                    fake.active += 1
+                try:
+                    time.sleep(fake.delay)
+                    status, payload = fake._answer(text, lang)
+                finally:
+                    seen.ended = time.monotonic()
+                    with fake._lock:
+                        fake.active -= 1
                 try:
                     self.send_response(status)
                     self.send_header("Content-Type", "application/json; charset=utf-8")
