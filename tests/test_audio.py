@@ -11,7 +11,7 @@ from typing import Any
 
 from tts_core import client
 from tts_core.audio import from_wav_bytes
-from tts_core.protocol import Say, Shutup
+from tts_core.protocol import Ok, Say, Shutup
 
 from .conftest import (
     FIXTURES,
@@ -171,3 +171,21 @@ def test_a_lost_audio_device_is_recovered_without_a_restart() -> None:
     finally:
         stop_daemon(d)
         stop_pulse(server)
+
+
+def test_history_timings_and_replay(audio_daemon: DaemonProc, recorder: Recorder) -> None:
+    from tts_core.protocol import HistoryReply, HistoryRequest, Replay
+
+    client.request(Say("The build finished. All tests passed."), paths=audio_daemon.paths)
+    wait_idle(audio_daemon, 1)
+    assert client.request(Replay(), paths=audio_daemon.paths) == Ok("queued")
+    st = wait_idle(audio_daemon, 2)
+    reply = client.request(HistoryRequest(10), paths=audio_daemon.paths)
+    assert isinstance(reply, HistoryReply)
+    first, again = reply.entries
+    assert (first["kind"], again["kind"]) == ("say", "replay")
+    assert first["spoken"] == again["spoken"] == ["The build finished.", "All tests passed."]
+    assert first["outcome"] == again["outcome"] == "spoken"
+    assert set(first["timings"]) == {"filter", "synthesize", "first_audio"}
+    assert st["timings"]["first_audio"]["n"] == 2
+    assert st["timings"]["first_audio"]["p50"] > 0

@@ -8,9 +8,12 @@ from tts_core import protocol
 from tts_core.errors import ProtocolError
 from tts_core.protocol import (
     Error,
+    HistoryReply,
+    HistoryRequest,
     HookEvent,
     Ok,
     Ping,
+    Replay,
     Say,
     Shutdown,
     Shutup,
@@ -33,6 +36,9 @@ ALL = [
     Ok("queued"),
     StatusReply({"pid": 3, "counters": {"received": 1}}),
     Error("bad_json", "frame is not valid JSON"),
+    HistoryRequest(5),
+    Replay(),
+    HistoryReply([{"kind": "turn", "timings": {"filter": 0.4}}]),
 ]
 
 
@@ -70,8 +76,8 @@ def test_unknown_fields_are_ignored_for_forward_compatibility() -> None:
         (
             b'{"v":1,"type":"dance"}',
             "unknown_type",
-            "unknown message type 'dance'; known: error, hook, ok, ping, say, shutdown, shutup, "
-            "status, status_reply",
+            "unknown message type 'dance'; known: error, history, history_reply, hook, ok, ping, "
+            "replay, say, shutdown, shutup, status, status_reply",
         ),
         (b'{"v":1,"type":"say"}', "bad_field", "say: missing field 'text'"),
         (b'{"v":1,"type":"say","text":5}', "bad_field", "say: field 'text' must be str, got 5"),

@@ -22,7 +22,18 @@ from pathlib import Path
 from tts_core import __version__, client
 from tts_core import paths as _paths
 from tts_core.errors import ClaudeTTSError, ConfigError, DaemonNotRunning, DaemonTimeout
-from tts_core.protocol import Error, Message, Say, Shutdown, Shutup, StatusReply, StatusRequest
+from tts_core.protocol import (
+    Error,
+    HistoryReply,
+    HistoryRequest,
+    Message,
+    Replay,
+    Say,
+    Shutdown,
+    Shutup,
+    StatusReply,
+    StatusRequest,
+)  # fmt: skip
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -140,6 +151,27 @@ def cmd_say(args: argparse.Namespace, p: _paths.Paths) -> int:
     return 0
 
 
+def cmd_history(args: argparse.Namespace, p: _paths.Paths) -> int:
+    reply = _check(client.request(HistoryRequest(args.lines), paths=p))
+    assert isinstance(reply, HistoryReply)
+    if args.json:
+        print(json.dumps(reply.entries, ensure_ascii=False))
+        return 0
+    for e in reply.entries:
+        when = time.strftime("%H:%M:%S", time.localtime(e["time"]))
+        project = os.path.basename(e["project"]) or "-"
+        stages = " ".join(f"{k}={v:.0f}ms" for k, v in e["timings"].items())
+        print(f"{when} {project} {e['kind']} {e['lang']} {e['outcome']}"
+              f"{' (' + e['reason'] + ')' if e['reason'] else ''} {stages}")  # fmt: skip
+        print(f"    {' '.join(e['spoken']) or e['source'][:200]}")
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace, p: _paths.Paths) -> int:
+    _check(client.request(Replay(), paths=p))
+    return 0
+
+
 def cmd_shutup(args: argparse.Namespace, p: _paths.Paths) -> int:
     with contextlib.suppress(DaemonNotRunning):  # not running: nothing is speaking
         _check(client.request(Shutup(session_id=args.session), paths=p))
@@ -215,6 +247,12 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("voices", help="list the engines and voices on this machine")
     s.add_argument("--json", action="store_true", help="one JSON array")
     s.set_defaults(func=_tool("cmd_voices"))
+    s = sub.add_parser("history", help="the last utterances, with their stage timings")
+    s.add_argument("-n", "--lines", type=int, default=20, help="how many (20)")
+    s.add_argument("--json", action="store_true", help="one JSON array")
+    s.set_defaults(func=cmd_history)
+    s = sub.add_parser("replay", help="say the last utterance again")
+    s.set_defaults(func=cmd_replay)
     s = sub.add_parser("shutup", help="stop the current speech and drop the queue")
     s.add_argument("--session", help="only this Claude Code session's speech")
     s.set_defaults(func=cmd_shutup)

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import os
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -42,10 +42,13 @@ from tts_core.pipeline import Pipeline, Utterance
 from tts_core.player import Player
 from tts_core.protocol import (
     Error,
+    HistoryReply,
+    HistoryRequest,
     HookEvent,
     Message,
     Ok,
     Ping,
+    Replay,
     Say,
     Shutdown,
     Shutup,
@@ -59,6 +62,8 @@ from tts_core.turns import TurnTracker, blocks_from_display, blocks_from_transcr
 
 log = logging.getLogger("tts_core.daemon")
 SPOOL_POLL_S = 0.5
+HISTORY_SIZE = 100
+STAGES = ("hook", "filter", "translate", "synthesize", "first_audio")
 
 
 class _MissingEngine(OneShot):
@@ -108,7 +113,9 @@ class Daemon:
             self.player,
             lambda u: textfilter.speakable(u.text, u.filters, u.lang.code),
             on_error=self._error,
+            on_finished=self._record,
         )
+        self.history: deque[dict[str, Any]] = deque(maxlen=HISTORY_SIZE)
         self.server = Server(paths.socket, self.handle)
 
     # ---- configuration ----------------------------------------------------------------------
@@ -159,6 +166,10 @@ class Daemon:
                 log.info("switched to the new translation model")
             self._next_translator = None
 
+    def _translates(self, config: Config, lang: Language) -> bool:
+        translator = self._next_translator or self.translator
+        return config.translation.enabled and translator is not None and translator.needed(lang)
+
     async def _translate(self, texts: list[str], lang: Language) -> list[str]:
         translator = self.translator
         if translator is None:
@@ -193,6 +204,34 @@ class Daemon:
         if outcome == "failed":
             log.warning("event failed: %s", reason)
 
+    def _record(self, utterance: Utterance, outcome: str, reason: str) -> None:
+        self.history.append({
+            "time": time.time(),
+            "session_id": utterance.session_id,
+            "project": utterance.project,
+            "kind": utterance.kind,
+            "priority": utterance.priority.name.lower(),
+            "lang": utterance.lang.code,
+            "source": utterance.text[:2000],
+            "spoken": list(utterance.spoken),
+            "outcome": outcome,
+            "reason": reason,
+            "timings": {k: round(v, 1) for k, v in utterance.timings.items()},
+        })  # fmt: skip
+
+    def timing_summary(self) -> dict[str, dict[str, float]]:
+        """p50 and p95 in ms per stage, over the recent history."""
+        out = {}
+        for stage in STAGES:
+            values = sorted(e["timings"][stage] for e in self.history if stage in e["timings"])
+            if values:
+                out[stage] = {
+                    "p50": values[len(values) // 2],
+                    "p95": values[min(len(values) - 1, int(len(values) * 0.95))],
+                    "n": len(values),
+                }
+        return out
+
     def status(self) -> dict[str, Any]:
         received = self.counters["received"]
         done = sum(self.counters[k] for k in ("spoken", "dropped", "failed"))
@@ -220,6 +259,7 @@ class Daemon:
                 "in_progress": received - done,
             },
             "dropped_by_reason": dict(self.dropped_by_reason),
+            "timings": self.timing_summary(),
         }
 
     # ---- requests ---------------------------------------------------------------------------
@@ -248,6 +288,16 @@ class Daemon:
             return StatusReply(self.status())
         if isinstance(message, Ping):
             return Ok("pong")
+        if isinstance(message, HistoryRequest):
+            return HistoryReply(list(self.history)[-max(0, message.limit) :])
+        if isinstance(message, Replay):
+            if not self.history:
+                return Error("empty", "nothing has been spoken yet")
+            last = self.history[-1]
+            self.counters["received"] += 1
+            speak = Speak(last["source"], last["session_id"], Priority.MESSAGE, "replay")
+            self._speak(speak, self.config, languages.lookup(last["lang"]))
+            return Ok("queued")
         if isinstance(message, Shutdown):
             self._stop.set()
             return Ok("shutting down")
@@ -267,6 +317,8 @@ class Daemon:
             log.warning("bad hook payload: %s", exc)
             return self._finish("failed", str(exc))
         log.info("%s -> %s", payload["hook_event_name"], type(decision).__name__)
+        where = project if isinstance(project, str) else ""
+        hook_ms = (time.time() - event.sent_at) * 1000 if event.sent_at else None
         if isinstance(decision, Drop):
             self._finish("dropped", decision.reason)
         elif isinstance(decision, Cancel):
@@ -274,9 +326,9 @@ class Daemon:
             self.pipeline.cancel(decision.session_id, reason="user_prompt")
             self._finish("dropped", "control")
         elif isinstance(decision, Speak):
-            self._speak(decision, config)
+            self._speak(decision, config, project=where, hook_ms=hook_ms)
         elif isinstance(decision, SpeakTurn):
-            self._spawn(self._speak_turn(decision, config))
+            self._spawn(self._speak_turn(decision, config, where, hook_ms))
 
     def _speak(
         self,
@@ -284,6 +336,8 @@ class Daemon:
         config: Config,
         lang: Language | None = None,
         engine: Engine | None = None,
+        project: str = "",
+        hook_ms: float | None = None,
     ) -> None:
         if lang is None:
             lang = config_file.resolve_language(config.language, os.environ)
@@ -296,13 +350,18 @@ class Daemon:
                 lang=lang,
                 engine=engine or self.chain_for(config.voice, lang),
                 filters=config.filters,
-                translate=self._translate if config.translation.enabled else None,
+                translate=self._translate if self._translates(config, lang) else None,
                 volume=config.voice.volume,
+                stale_after_s=config.sessions.stale_after_s,
+                project=project,
+                timings={"hook": hook_ms} if hook_ms is not None else {},
                 on_done=self._finish,
             )
         )
 
-    async def _speak_turn(self, turn: SpeakTurn, config: Config) -> None:
+    async def _speak_turn(
+        self, turn: SpeakTurn, config: Config, project: str, hook_ms: float | None
+    ) -> None:
         session = turn.key[0]
         generation = self._generation[session]
         blocks = blocks_from_display(self.tracker.display_blocks(turn.key), turn.last_message)
@@ -323,7 +382,8 @@ class Daemon:
             new = new[-1:]
         if not new:
             return self._finish("dropped", "already_spoken" if blocks else "nothing_to_say")
-        self._speak(Speak("\n\n".join(new), session, Priority.MESSAGE, "turn"), config)
+        speak = Speak("\n\n".join(new), session, Priority.MESSAGE, "turn")
+        self._speak(speak, config, project=project, hook_ms=hook_ms)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.get_running_loop().create_task(coro)

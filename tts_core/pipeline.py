@@ -24,6 +24,7 @@ from tts_core.engines import Engine
 from tts_core.errors import AudioUnavailable, EngineError
 from tts_core.events import Priority
 from tts_core.languages import Language
+from tts_core.policy import admit
 from tts_core.textfilter import Sentence
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,15 @@ class Utterance:
     """Translation into ``lang``; None speaks the text as written."""
     volume: float = 1.0
     """Gain applied to this utterance's audio (0 to 1)."""
+    stale_after_s: float = 60.0
+    """Dropped instead of spoken if it waited longer than this in the queue."""
+    project: str = ""
+    """The Claude Code project it comes from (for history and speaker cues)."""
+    spoken: list[str] = field(default_factory=list, repr=False)
+    """What was handed to the voice, sentence by sentence (after translation)."""
+    timings: dict[str, float] = field(default_factory=dict, repr=False)
+    """Milliseconds per stage: filter, translate (first batch), synthesize (first part),
+    first_audio (from queued to the first sample played)."""
     on_done: DoneCallback = field(default=lambda outcome, reason: None, repr=False)
     created: float = field(default_factory=time.monotonic)
 
@@ -72,11 +82,13 @@ class Pipeline:
         player: AudioSink,
         split: Callable[[Utterance], list[Sentence]],
         on_error: Callable[[str], None] = lambda message: None,
+        on_finished: Callable[[Utterance, Outcome, str], None] = lambda u, o, r: None,
     ) -> None:
         self.engine = engine
         self.player = player
         self.split = split
         self.on_error = on_error
+        self.on_finished = on_finished
         self._queue: list[tuple[int, int, Utterance]] = []
         self._seq = itertools.count()
         self._wakeup = asyncio.Event()
@@ -98,6 +110,22 @@ class Pipeline:
         self._worker = asyncio.get_running_loop().create_task(self._run(), name="pipeline")
 
     def submit(self, utterance: Utterance) -> None:
+        """Queue ``utterance`` as the priority policy decides (it may drop or cut others)."""
+        queued = [item for item in sorted(self._queue)]
+        current = self._current.priority if self._current is not None else None
+        decision = admit(utterance.priority, current, [item[2].priority for item in queued])
+        if decision.drop_queued:
+            doomed = {id(queued[i]) for i in decision.drop_queued}
+            for item in queued:
+                if id(item) in doomed:
+                    self._done(item[2], "dropped", "superseded")
+            self._queue = [item for item in self._queue if id(item) not in doomed]
+            heapq.heapify(self._queue)
+        if decision.cut_current and self._current is not None:
+            self._cut(self._current, "superseded")
+        if not decision.admit:
+            self._done(utterance, "dropped", "busy")
+            return
         # Important speech (permission prompts) goes ahead of everything queued.
         rank = 0 if utterance.priority == Priority.IMPORTANT else 1
         heapq.heappush(self._queue, (rank, next(self._seq), utterance))
@@ -109,7 +137,7 @@ class Pipeline:
         dropped = 0
         for item in self._queue:
             if session_id is None or item[2].session_id == session_id:
-                item[2].on_done("dropped", reason)
+                self._done(item[2], "dropped", reason)
                 dropped += 1
             else:
                 kept.append(item)
@@ -117,14 +145,21 @@ class Pipeline:
         self._queue = kept
         current = self._current
         if current is not None and (session_id is None or current.session_id == session_id):
-            # Cut the audio within one block and abandon the synthesis in flight; the worker
-            # notices and ends this utterance as dropped.
-            self._cancelled_reason = reason
-            self.player.stop()
-            if self._pending is not None:
-                self._pending.cancel()
+            self._cut(current, reason)
             dropped += 1
         return dropped
+
+    def _done(self, utterance: Utterance, outcome: Outcome, reason: str) -> None:
+        utterance.on_done(outcome, reason)
+        self.on_finished(utterance, outcome, reason)
+
+    def _cut(self, utterance: Utterance, reason: str) -> None:
+        """Cut the audio within one block and abandon the synthesis in flight; the worker
+        notices and ends this utterance as dropped."""
+        self._cancelled_reason = reason
+        self.player.stop()
+        if self._pending is not None:
+            self._pending.cancel()
 
     async def close(self) -> None:
         """Stop audio first, drop everything, end the worker."""
@@ -144,6 +179,11 @@ class Pipeline:
                 await self._wakeup.wait()
                 continue
             _, _, utterance = heapq.heappop(self._queue)
+            age = time.monotonic() - utterance.created
+            if age > utterance.stale_after_s:
+                log.info("dropping %s speech queued %.0f s ago", utterance.kind, age)
+                self._done(utterance, "dropped", "stale")
+                continue
             self._current = utterance
             self._cancelled_reason = ""
             try:
@@ -153,7 +193,7 @@ class Pipeline:
                 self.on_error(reason)
                 log.error("speech failed (%s): %s", utterance.kind, exc)
             except asyncio.CancelledError:
-                utterance.on_done("dropped", self._cancelled_reason or "shutdown")
+                self._done(utterance, "dropped", self._cancelled_reason or "shutdown")
                 raise
             except Exception as exc:
                 outcome, reason = "failed", f"unexpected error: {exc!r}"
@@ -162,7 +202,7 @@ class Pipeline:
             finally:
                 self._current = None
                 self._pending = None
-            utterance.on_done(outcome, reason)
+            self._done(utterance, outcome, reason)
 
     async def _translate(self, utterance: Utterance, batch: list[Sentence]) -> list[str]:
         texts = [s.text for s in batch]
@@ -179,7 +219,10 @@ class Pipeline:
         return texts
 
     async def _speak(self, utterance: Utterance) -> tuple[Outcome, str]:
+        timings = utterance.timings
+        t0 = time.perf_counter()
         sentences = self.split(utterance)
+        timings["filter"] = (time.perf_counter() - t0) * 1000
         if not sentences:
             return "dropped", "nothing_to_say"
         # A producer synthesizes ahead (sentence n+1 while n plays; network engines hand over
@@ -195,10 +238,17 @@ class Pipeline:
                     # The first sentence alone (first audio sooner), then the rest in batches
                     # translated while earlier sentences play.
                     batch = sentences[done : done + (1 if done == 0 else TRANSLATE_BATCH)]
+                    t1 = time.perf_counter()
+                    texts = await self._translate(utterance, batch)
+                    if utterance.translate is not None:
+                        timings.setdefault("translate", (time.perf_counter() - t1) * 1000)
                     done += len(batch)
-                    for text in await self._translate(utterance, batch):
+                    for text in texts:
+                        utterance.spoken.append(text)
+                        t2 = time.perf_counter()
                         try:
                             async for part in engine.stream(text, utterance.lang):
+                                timings.setdefault("synthesize", (time.perf_counter() - t2) * 1000)
                                 await queue.put(part)
                         except EngineError as exc:  # this sentence is lost; the next may work
                             errors.append(str(exc))
@@ -212,6 +262,7 @@ class Pipeline:
             while (audio := await queue.get()) is not None:
                 if self._cancelled_reason:
                     break
+                timings.setdefault("first_audio", (time.monotonic() - utterance.created) * 1000)
                 if not await self.player.play(audio.with_gain(utterance.volume)):
                     break
                 played += 1

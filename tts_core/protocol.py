@@ -138,6 +138,28 @@ class Shutdown(Message):
     __slots__ = ()
 
 
+class HistoryRequest(Message):
+    """Ask for the last utterances.
+
+    Attributes:
+        limit: how many, newest last.
+    """
+
+    TYPE = "history"
+    FIELDS = {"limit": (int,)}
+    __slots__ = ("limit",)
+
+    def __init__(self, limit: int = 20) -> None:
+        self.limit = limit
+
+
+class Replay(Message):
+    """Say the last utterance again."""
+
+    TYPE = "replay"
+    __slots__ = ()
+
+
 # ---- replies --------------------------------------------------------------------------------
 
 
@@ -171,6 +193,22 @@ class StatusReply(Message):
         self.status = status if status is not None else {}
 
 
+class HistoryReply(Message):
+    """Answer to :class:`HistoryRequest`.
+
+    Attributes:
+        entries: one object per utterance: time, session, project, kind, lang, source,
+            spoken, outcome, reason, timings.
+    """
+
+    TYPE = "history_reply"
+    FIELDS = {"entries": (list,)}
+    __slots__ = ("entries",)
+
+    def __init__(self, entries: list[dict[str, Any]] | None = None) -> None:
+        self.entries = entries if entries is not None else []
+
+
 class Error(Message):
     """The request was refused or failed.
 
@@ -192,7 +230,20 @@ class Error(Message):
 
 MESSAGES: dict[str, type[Message]] = {
     cls.TYPE: cls
-    for cls in (HookEvent, Say, Shutup, StatusRequest, Ping, Shutdown, Ok, StatusReply, Error)
+    for cls in (
+        HookEvent,
+        Say,
+        Shutup,
+        StatusRequest,
+        Ping,
+        Shutdown,
+        HistoryRequest,
+        Replay,
+        Ok,
+        StatusReply,
+        HistoryReply,
+        Error,
+    )
 }
 
 

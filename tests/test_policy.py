@@ -1,0 +1,81 @@
+"""The SSIP priority rules, as a table; and the pipeline applying them."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tts_core.events import Priority
+from tts_core.policy import Admission, admit
+
+from .test_pipeline import FakeEngine, drain, make, utter
+
+IMP, M, T, N = Priority.IMPORTANT, Priority.MESSAGE, Priority.TEXT, Priority.NOTIFICATION
+
+
+@pytest.mark.parametrize(
+    ("new", "current", "queued", "expected"),
+    [
+        # notification: only into silence
+        (N, None, [], Admission(True)),
+        (N, M, [], Admission(False)),
+        (N, None, [T], Admission(False)),
+        # text: the newest text replaces older queued text; cuts a notification
+        (T, None, [], Admission(True)),
+        (T, M, [T, M, T], Admission(True, False, (0, 2))),
+        (T, N, [N], Admission(True, True, (0,))),
+        # message: queues behind others, clears notifications
+        (M, M, [M, N, T], Admission(True, False, (1,))),
+        (M, N, [], Admission(True, True, ())),
+        # important: never dropped, never cuts important or message speech
+        (IMP, M, [M, N], Admission(True, False, (1,))),
+        (IMP, IMP, [], Admission(True)),
+        (IMP, N, [], Admission(True, True, ())),
+    ],
+)
+def test_admission(
+    new: Priority, current: Priority | None, queued: list[Priority], expected: Admission
+) -> None:
+    assert admit(new, current, queued) == expected
+
+
+def test_pipeline_applies_the_policy() -> None:
+    async def go() -> list[tuple[str, str, str]]:
+        p, _ = make(FakeEngine(), player_duration=0.3)
+        outcomes: list[tuple[str, str, str]] = []
+        p.start()
+        p.submit(utter("answer", outcomes, priority=M))
+        await asyncio.sleep(0.05)  # "answer" is speaking
+        p.submit(utter("old narration", outcomes, priority=T))
+        p.submit(utter("new narration", outcomes, priority=T))
+        p.submit(utter("chime", outcomes, priority=N))
+        p.submit(utter("permission", outcomes, priority=IMP))
+        await drain(p, outcomes, 5)
+        await p.close()
+        return outcomes
+
+    outcomes = asyncio.run(go())
+    assert outcomes == [
+        ("old narration", "dropped", "superseded"),
+        ("chime", "dropped", "busy"),
+        ("answer", "spoken", ""),
+        ("permission", "spoken", ""),
+        ("new narration", "spoken", ""),
+    ]
+
+
+def test_stale_speech_is_dropped_when_its_turn_comes() -> None:
+    async def go() -> list[tuple[str, str, str]]:
+        p, _ = make(FakeEngine(), player_duration=0.3)
+        outcomes: list[tuple[str, str, str]] = []
+        p.start()
+        p.submit(utter("first", outcomes))
+        late = utter("waited too long", outcomes)
+        late.stale_after_s = 0.1
+        p.submit(late)
+        await drain(p, outcomes, 2)
+        await p.close()
+        return outcomes
+
+    assert asyncio.run(go()) == [("first", "spoken", ""), ("waited too long", "dropped", "stale")]
