@@ -15,6 +15,7 @@ from tts_core.events import (
     PayloadError,
     Priority,
     Speak,
+    SpeakStream,
     SpeakTurn,
     failure_sentence,
     parse_payload,
@@ -166,3 +167,12 @@ def test_events_left_out_of_the_setting_say_nothing() -> None:
     config = Config(speak=SpeakOptions(events=("Stop",)))
     assert decide("Notification_permission_prompt.json", ATTENDED, config) == Drop("event_disabled")
     assert isinstance(decide("Stop.json", ATTENDED, config), SpeakTurn)
+
+
+def test_streaming_mode_speaks_message_display_as_it_comes() -> None:
+    payload, _ = load_payload("MessageDisplay.json")
+    stream = Config(speak=SpeakOptions(mode="stream"))
+    decision = route(payload, ATTENDED, stream, TurnTracker())
+    assert decision == SpeakStream(
+        (payload["session_id"], payload["prompt_id"]), payload["message_id"]
+    )

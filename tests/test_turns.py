@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tts_core.turns import (
     TurnTracker,
     blocks_from_display,
     blocks_from_transcript,
+    safe_cut,
     transcript_is_current,
     transcript_turn_blocks,
 )
@@ -139,3 +142,53 @@ def test_memory_is_bounded(tmp_path: Path) -> None:
         t.add_delta(("s", str(i)), "m", 0, "x", True)
         t.take_new(("s", str(i)), ["x"])
     assert len(t._display) <= 64 and len(t._spoken) <= 64
+
+
+@pytest.mark.parametrize(
+    ("text", "cut"),
+    [
+        ("Hello.\nStill writ", 7),
+        ("Para one.\n\n```python\nx = 1\n", 11),
+        ("Para one.\n\n```python\nx = 1\n```\n\nAfter.\n", 39),
+        ("Intro:\n| a | b |\n|---|---|\n", 7),
+        ("Intro:\n| a | b |\n|---|---|\n| 1 | 2 |\n\nDone.\n", 44),
+        ("no newline yet", 0),
+    ],
+)
+def test_safe_cut(text: str, cut: int) -> None:
+    assert safe_cut(text) == cut
+
+
+def test_streaming_releases_each_part_once_and_stop_adds_only_the_rest() -> None:
+    """The real interactive sequence: what streaming releases plus what Stop adds is the whole
+    turn, with nothing twice, even with the final delta arriving after Stop."""
+    tracker = TurnTracker()
+    said: list[str] = []
+    for line in TUI.read_text().splitlines():
+        event = json.loads(line)
+        p = event["payload"]
+        key = (p["session_id"], p.get("prompt_id", ""))
+        if event["event"] == "MessageDisplay":
+            tracker.add_delta(key, p["message_id"], p["index"], p["delta"], p["final"])
+            said.append(tracker.release(key, p["message_id"]))
+        elif event["event"] == "Stop":
+            blocks = blocks_from_display(tracker.display_blocks(key), p["last_assistant_message"])
+            assert blocks is not None
+            first = len(blocks) - len(tracker.take_new(key, list(blocks)))
+            released = tracker.released(key)
+            rest = [b[len(released[first + j]) :] for j, b in enumerate(blocks[first:])]
+            tracker.mark_released(key, blocks)
+            said.extend(rest)
+            break  # the first turn: its final delta arrives after Stop
+    said.extend(tracker.release(*_first_turn_final()))
+    assert "".join(said) == FIRST_ANSWER
+    assert said[0] == "Hello! Here is a short answer with some **markdown** in it.\n"
+    assert not any("```python" in s and "return a + b" not in s for s in said)
+
+
+def _first_turn_final() -> tuple[tuple[str, str], str]:
+    for line in TUI.read_text().splitlines():
+        p = json.loads(line)["payload"]
+        if p.get("final") and p.get("index") == 8:
+            return (p["session_id"], p["prompt_id"]), p["message_id"]
+    raise AssertionError("no final delta")

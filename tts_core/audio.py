@@ -44,6 +44,16 @@ def resample(audio: Audio, rate: int) -> Audio:
     return Audio(samples.astype(np.float32), rate)
 
 
+def chime(rate: int = 22050) -> Audio:
+    """Two short rising tones (E5 then A5) with soft edges: a cue, not speech."""
+    tones = []
+    for freq in (659.25, 880.0):
+        t = np.arange(int(0.09 * rate)) / rate
+        envelope = np.minimum(1.0, np.minimum(t, t[::-1]) / 0.01)
+        tones.append((0.25 * np.sin(2 * np.pi * freq * t) * envelope).astype(np.float32))
+    return Audio(np.concatenate(tones), rate)
+
+
 def concat(parts: list[Audio]) -> Audio:
     """Join clips, at the first clip's sample rate. Raises ValueError if there are none."""
     if not parts:

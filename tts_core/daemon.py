@@ -33,6 +33,7 @@ from tts_core.events import (
     PayloadError,
     Priority,
     Speak,
+    SpeakStream,
     SpeakTurn,
     parse_payload,
     route,
@@ -76,6 +77,10 @@ class _MissingEngine(OneShot):
 
     async def synthesize(self, text: str, lang: Language) -> Audio:
         raise EngineError(self.error)
+
+
+def _at(items: list[str], i: int) -> str:
+    return items[i] if i < len(items) else ""
 
 
 def _same_model(t: Translator, options: Any, source: Language) -> bool:
@@ -217,6 +222,7 @@ class Daemon:
             "outcome": outcome,
             "reason": reason,
             "timings": {k: round(v, 1) for k, v in utterance.timings.items()},
+            "queued_at": utterance.queued_at,
         })  # fmt: skip
 
     def timing_summary(self) -> dict[str, dict[str, float]]:
@@ -329,6 +335,12 @@ class Daemon:
             self._speak(decision, config, project=where, hook_ms=hook_ms)
         elif isinstance(decision, SpeakTurn):
             self._spawn(self._speak_turn(decision, config, where, hook_ms))
+        elif isinstance(decision, SpeakStream):
+            chunk = self.tracker.release(decision.key, decision.message_id)
+            if not chunk.strip():
+                return self._finish("dropped", "buffered")
+            speak = Speak(chunk, decision.key[0], Priority.MESSAGE, "stream")
+            self._speak(speak, config, project=where, hook_ms=hook_ms)
 
     def _speak(
         self,
@@ -354,6 +366,7 @@ class Daemon:
                 volume=config.voice.volume,
                 stale_after_s=config.sessions.stale_after_s,
                 project=project,
+                cue=config.sessions.speaker_cue,
                 timings={"hook": hook_ms} if hook_ms is not None else {},
                 on_done=self._finish,
             )
@@ -377,9 +390,19 @@ class Daemon:
             blocks = blocks_from_transcript(transcript, turn.last_message)
         if generation != self._generation[session]:
             return self._finish("dropped", "user_prompt")  # the user moved on meanwhile
-        new = self.tracker.take_new(turn.key, blocks)
+        first_new = len(blocks) - len(self.tracker.take_new(turn.key, list(blocks)))
+        new = blocks[first_new:]
         if config.speak.mode == "final":
             new = new[-1:]
+        elif config.speak.mode == "stream":
+            # Say only what streaming has not said already, then close the blocks to it.
+            released = self.tracker.released(turn.key)
+            new = [
+                b[len(r) :] if (r := _at(released, first_new + j)) and b.startswith(r) else b
+                for j, b in enumerate(new)
+            ]
+            self.tracker.mark_released(turn.key, blocks)
+            new = [b for b in new if b.strip()]
         if not new:
             return self._finish("dropped", "already_spoken" if blocks else "nothing_to_say")
         speak = Speak("\n\n".join(new), session, Priority.MESSAGE, "turn")

@@ -50,6 +50,14 @@ class SpeakTurn:
 
 
 @dataclass(frozen=True)
+class SpeakStream:
+    """Streaming mode: speak what became complete in a block Claude is writing."""
+
+    key: TurnKey
+    message_id: str
+
+
+@dataclass(frozen=True)
 class Cancel:
     """The user acted: stop this session's speech now and drop its queue."""
 
@@ -63,7 +71,7 @@ class Drop:
     reason: str
 
 
-Decision = Speak | SpeakTurn | Cancel | Drop
+Decision = Speak | SpeakTurn | SpeakStream | Cancel | Drop
 
 
 class PayloadError(ValueError):
@@ -112,13 +120,11 @@ def route(
         index = payload.get("index")
         if not isinstance(index, int) or isinstance(index, bool):
             raise PayloadError("MessageDisplay without an integer index")
-        tracker.add_delta(
-            key,
-            _str(payload, "message_id"),
-            index,
-            _str(payload, "delta"),
-            payload.get("final") is True,
-        )
+        message_id = _str(payload, "message_id")
+        final = payload.get("final") is True
+        tracker.add_delta(key, message_id, index, _str(payload, "delta"), final)
+        if config.speak.mode == "stream":
+            return SpeakStream(key, message_id)
         return Drop("buffered")
     if name == "Stop":
         return SpeakTurn(key, payload.get("transcript_path") or None, last)

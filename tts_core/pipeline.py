@@ -13,12 +13,13 @@ import contextlib
 import heapq
 import itertools
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from tts_core.audio import Audio
+from tts_core.audio import Audio, chime
 from tts_core.config import FilterOptions
 from tts_core.engines import Engine
 from tts_core.errors import AudioUnavailable, EngineError
@@ -29,6 +30,8 @@ from tts_core.textfilter import Sentence
 
 log = logging.getLogger(__name__)
 LOOKAHEAD_PARTS = 4
+CHIME = chime()
+"""Two short rising tones: another session is about to speak."""
 TRANSLATE_BATCH = 4
 Translate = Callable[[list[str], Language], Awaitable[list[str]]]
 
@@ -64,6 +67,9 @@ class Utterance:
     """Dropped instead of spoken if it waited longer than this in the queue."""
     project: str = ""
     """The Claude Code project it comes from (for history and speaker cues)."""
+    cue: str = "none"
+    """When another session spoke last: say the project's name first (``name``), play a
+    ``chime``, or nothing (``none``)."""
     spoken: list[str] = field(default_factory=list, repr=False)
     """What was handed to the voice, sentence by sentence (after translation)."""
     timings: dict[str, float] = field(default_factory=dict, repr=False)
@@ -71,6 +77,8 @@ class Utterance:
     first_audio (from queued to the first sample played)."""
     on_done: DoneCallback = field(default=lambda outcome, reason: None, repr=False)
     created: float = field(default_factory=time.monotonic)
+    queued_at: float = field(default_factory=time.time)
+    """Wall-clock time it was queued (for history)."""
 
 
 class Pipeline:
@@ -97,6 +105,7 @@ class Pipeline:
         self._cancelled_reason = ""
         self._worker: asyncio.Task[None] | None = None
         self._closed = False
+        self._last_session: str | None = None
 
     @property
     def queue_length(self) -> int:
@@ -225,6 +234,14 @@ class Pipeline:
         timings["filter"] = (time.perf_counter() - t0) * 1000
         if not sentences:
             return "dropped", "nothing_to_say"
+        chime = False
+        if utterance.session_id:
+            changed = self._last_session not in (None, utterance.session_id)
+            self._last_session = utterance.session_id
+            if changed and utterance.cue == "name" and utterance.project:
+                name = os.path.basename(utterance.project.rstrip("/")) or utterance.project
+                sentences = [Sentence(f"{name}:", announcement=True), *sentences]
+            chime = changed and utterance.cue == "chime"
         # A producer synthesizes ahead (sentence n+1 while n plays; network engines hand over
         # each part as it arrives) into a small queue; this loop plays what it finds there.
         queue: asyncio.Queue[Audio | None] = asyncio.Queue(maxsize=LOOKAHEAD_PARTS)
@@ -255,6 +272,8 @@ class Pipeline:
             finally:
                 await queue.put(None)
 
+        if chime:
+            await queue.put(CHIME)
         producer = asyncio.get_running_loop().create_task(produce())
         self._pending = producer
         played = 0

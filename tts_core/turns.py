@@ -66,6 +66,7 @@ class TurnTracker:
     def __init__(self) -> None:
         self._display: OrderedDict[TurnKey, dict[str, _Block]] = OrderedDict()
         self._spoken: OrderedDict[TurnKey, int] = OrderedDict()
+        self._released: dict[tuple[TurnKey, str], str] = {}
 
     def add_delta(self, key: TurnKey, message_id: str, index: int, delta: str, final: bool) -> None:
         """Record one MessageDisplay call. Deltas may come out of order or not at all."""
@@ -84,6 +85,34 @@ class TurnTracker:
             for b in self._display.get(key, {}).values()
         ]
 
+    def release(self, key: TurnKey, message_id: str) -> str:
+        """Streaming: the part of a block that became speakable since the last call.
+
+        Released up to the last complete line outside any open code fence (and not inside a
+        table, whose rows only make sense together); a finished block is released whole.
+        """
+        block = self._display.get(key, {}).get(message_id)
+        if block is None:
+            return ""
+        text = block.contiguous_text()
+        done = self._released.get((key, message_id), "")
+        if not text.startswith(done):
+            return ""  # the stream and what was spoken disagree: leave it to Stop
+        cut = len(text) if block.complete else safe_cut(text)
+        if cut <= len(done):
+            return ""
+        self._released[(key, message_id)] = text[:cut]
+        return text[len(done) : cut]
+
+    def released(self, key: TurnKey) -> list[str]:
+        """What streaming released of each display block, in block order."""
+        return [self._released.get((key, mid), "") for mid in self._display.get(key, {})]
+
+    def mark_released(self, key: TurnKey, texts: list[str]) -> None:
+        """After Stop spoke the turn: nothing of these blocks is to be released again."""
+        for mid, text in zip(self._display.get(key, {}), texts, strict=False):
+            self._released[(key, mid)] = text
+
     def take_new(self, key: TurnKey, blocks: list[str]) -> list[str]:
         """Return the blocks of this turn not spoken yet, and mark them spoken.
 
@@ -100,6 +129,29 @@ class TurnTracker:
         """Drop display buffers of a session's earlier turns (a new prompt began)."""
         for key in [k for k in self._display if k[0] == session_id]:
             del self._display[key]
+        for rkey in [k for k in self._released if k[0][0] == session_id]:
+            del self._released[rkey]
+
+
+_FENCE = ("```", "~~~")
+
+
+def safe_cut(text: str) -> int:
+    """Length of the longest prefix made of complete lines that can be spoken on its own: no
+    code fence left open, and not ending inside a table."""
+    cut = 0
+    pos = 0
+    in_fence = False
+    for line in text.splitlines(keepends=True):
+        if not line.endswith("\n"):
+            break  # the line is still being written
+        pos += len(line)
+        stripped = line.strip()
+        if stripped.startswith(_FENCE):
+            in_fence = not in_fence
+        if not in_fence and not stripped.startswith("|"):
+            cut = pos
+    return cut
 
 
 def _trim(d: OrderedDict[TurnKey, _V]) -> None:
