@@ -132,8 +132,20 @@ class FakeBackend:
         self.calls: list[list[str]] = []
         self.mangle = mangle
 
-    def translate_batch(self, texts: list[str], src: str, tgt: str, limit: int) -> list[str]:
+    def translate_batch(
+        self,
+        texts: list[str],
+        src: str,
+        tgt: str,
+        limit: int,
+        stop: threading.Event | None = None,
+    ) -> list[str]:
         self.calls.append(list(texts))
+        if self.mangle == "slow":  # works until told to stop, at most 3 s
+            for _ in range(300):
+                if stop is not None and stop.is_set():
+                    break
+                time.sleep(0.01)
         if self.mangle == "loop":
             return ["ははは。" * 0 + "そうそうそうそう" for _ in texts]
         if self.mangle == "drop":
@@ -247,3 +259,27 @@ def test_script_detection() -> None:
     assert in_script("設定を変更しました。", "jpn_Jpan")
     assert in_script("다음 단계", "kor_Hang") and not in_script("Next step", "kor_Hang")
     assert not in_script("Bonjour", "fra_Latn")  # Latin targets cannot be told from English
+
+
+def test_cancelled_speech_releases_the_model_at_once() -> None:
+    fake = FakeBackend("slow")
+    t = translator(fake)
+
+    async def go() -> float:
+        doomed = asyncio.create_task(t.translate(["A cancelled sentence."], JA))
+        await asyncio.sleep(0.2)  # the model is busy with it
+        doomed.cancel()
+        fake.mangle = ""
+        t0 = time.monotonic()
+        assert await t.translate(["Next."], JA) == ["[jpn_Jpan] NEXT."]
+        return time.monotonic() - t0
+
+    assert asyncio.run(go()) < 0.5  # not the 3 s the cancelled batch would have taken
+
+
+def test_the_real_model_stops_when_told(tiny_model: Path, tmp_path: Path) -> None:
+    backend = TransformersBackend(str(tiny_model), "cpu", "float32", tmp_path)
+    stop = threading.Event()
+    stop.set()
+    ids = backend.generate(["All tests passed."], "eng_Latn", "jpn_Jpan", 50, stop)
+    assert ids.shape[1] <= 3  # decoder start, language token, at most one more

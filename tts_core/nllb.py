@@ -13,6 +13,7 @@ import hashlib
 import logging
 import os
 import re
+import threading
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -30,8 +31,15 @@ class Backend(Protocol):
     device: str
 
     def translate_batch(
-        self, texts: list[str], src: str, tgt: str, max_new_tokens: int
-    ) -> list[str]: ...
+        self,
+        texts: list[str],
+        src: str,
+        tgt: str,
+        max_new_tokens: int,
+        stop: threading.Event | None = None,
+    ) -> list[str]:
+        """``stop``, when set, ends the generation early (the speech was cancelled)."""
+        ...
 
 
 def pick_device(requested: str, cuda: bool, mps: bool) -> str:
@@ -129,14 +137,29 @@ class TransformersBackend:
             self.model = loaded.to(device)
         self.model.eval()
 
-    def generate(self, texts: list[str], src: str, tgt: str, max_new_tokens: int) -> Any:
+    def generate(
+        self,
+        texts: list[str],
+        src: str,
+        tgt: str,
+        max_new_tokens: int,
+        stop: threading.Event | None = None,
+    ) -> Any:
         """Token ids out: decoder start, the forced target language token, the translation."""
         torch = self._torch
+        from transformers import StoppingCriteria, StoppingCriteriaList
+
+        class Abort(StoppingCriteria):
+            def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+                cancelled = stop is not None and stop.is_set()
+                return torch.full((input_ids.shape[0],), cancelled, dtype=torch.bool)
+
         self.tokenizer.src_lang = src
         enc = self.tokenizer(texts, return_tensors="pt", padding=True).to(self.device)
         with torch.inference_mode():
             return self.model.generate(
                 **enc,
+                stopping_criteria=StoppingCriteriaList([Abort()]),
                 forced_bos_token_id=self.tokenizer.convert_tokens_to_ids(tgt),
                 max_new_tokens=max_new_tokens,
                 num_beams=1,
@@ -145,9 +168,14 @@ class TransformersBackend:
             )
 
     def translate_batch(
-        self, texts: list[str], src: str, tgt: str, max_new_tokens: int
+        self,
+        texts: list[str],
+        src: str,
+        tgt: str,
+        max_new_tokens: int,
+        stop: threading.Event | None = None,
     ) -> list[str]:
-        out = self.generate(texts, src, tgt, max_new_tokens)
+        out = self.generate(texts, src, tgt, max_new_tokens, stop)
         decoded: list[str] = self.tokenizer.batch_decode(out, skip_special_tokens=True)
         return decoded
 
@@ -190,8 +218,14 @@ class CTranslate2Backend:
         return [r.hypotheses[0] for r in results]
 
     def translate_batch(
-        self, texts: list[str], src: str, tgt: str, max_new_tokens: int
+        self,
+        texts: list[str],
+        src: str,
+        tgt: str,
+        max_new_tokens: int,
+        stop: threading.Event | None = None,
     ) -> list[str]:
+        # CTranslate2 cannot be interrupted mid-batch; a cancelled batch runs to its end.
         out = []
         for hypothesis in self.hypotheses(texts, src, tgt, max_new_tokens):
             tokens = hypothesis[1:]  # drop the forced language token

@@ -120,13 +120,17 @@ class Translator:
             self.counts["untranslated"] += len(texts)
             return texts
         masked = [mask(t, self.options.glossary) for t in texts]
-        raw = await asyncio.to_thread(
-            self._run,
-            backend,
-            [m.text for m in masked],
-            target.nllb,
-            max(map(max_new_tokens, texts)),
-        )
+        limit = max(map(max_new_tokens, texts))
+        stop = threading.Event()
+        try:
+            raw = await asyncio.to_thread(
+                self._run, backend, [m.text for m in masked], target.nllb, limit, stop
+            )
+        except asyncio.CancelledError:
+            # The speech was cancelled: end the model's work on it now (or skip it if it has
+            # not started), or the next sentence would wait for it: one batch runs at a time.
+            stop.set()
+            raise
         results = []
         for text, m, translated in zip(texts, masked, raw, strict=True):
             restored = unmask(translated, m)
@@ -143,9 +147,13 @@ class Translator:
             results.append(restored)
         return results
 
-    def _run(self, backend: Backend, texts: list[str], tgt: str, limit: int) -> list[str]:
+    def _run(
+        self, backend: Backend, texts: list[str], tgt: str, limit: int, stop: threading.Event
+    ) -> list[str]:
         with self._run_lock:  # one batch at a time: models are not re-entrant
-            return backend.translate_batch(texts, self.source.nllb, tgt, limit)
+            if stop.is_set():
+                return texts
+            return backend.translate_batch(texts, self.source.nllb, tgt, limit, stop)
 
     async def _backend(self) -> Backend | None:
         if self.state == "idle":
