@@ -129,6 +129,8 @@ def cmd_status(args: argparse.Namespace, p: _paths.Paths) -> int:
         f"{c['failed']} failed"
     )
     print(f"  last error: {status['last_error'] or 'none'}")
+    for stage, t in status.get("timings", {}).items():
+        print(f"  {stage:>11}: p50 {t['p50']:.0f} ms, p95 {t['p95']:.0f} ms ({t['n']})")
     print(f"  log: {status['log_file']}")
     return 0
 
