@@ -190,6 +190,18 @@ def audio_daemon(pulse: Pulse) -> Iterator[DaemonProc]:
     stop_daemon(d)
 
 
+def run_cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    """``claude-tts ARGS`` as a user runs it, in this test's isolated home."""
+    return subprocess.run(
+        [sys.executable, "-m", "tts_core", *args],
+        input=stdin,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def run_hook(
     stdin: bytes, env_extra: dict[str, str] | None = None, timeout: float = 15.0
 ) -> subprocess.CompletedProcess[bytes]:

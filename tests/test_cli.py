@@ -12,17 +12,7 @@ import pytest
 from tts_core import cli
 from tts_core.audio import from_wav_bytes
 
-from .conftest import DaemonProc, subprocess_env, voiced_seconds
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tts_core", *args],
-        env=subprocess_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+from .conftest import DaemonProc, run_cli, subprocess_env, voiced_seconds
 
 
 def test_status_without_a_daemon(isolated_home: Path) -> None:

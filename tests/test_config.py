@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,7 +12,7 @@ from tts_core import config_docs, config_file, engines
 from tts_core.config import ENGINE_NAMES, Config, FilterOptions, Rule, VoiceOptions
 from tts_core.errors import ConfigError
 
-from .conftest import ROOT, subprocess_env
+from .conftest import ROOT, run_cli
 
 
 def check(text: str, file: str = "/cfg/config.yaml") -> Config:
@@ -202,16 +200,6 @@ def test_default_yaml_comments_every_setting() -> None:
     for i, line in enumerate(lines):
         if line.strip() and not line.lstrip().startswith("#") and i > 3:
             assert lines[i - 1].lstrip().startswith("#"), line
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tts_core", *args],
-        env=subprocess_env(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
 
 
 def test_config_cli(isolated_home: Path, tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import pytest
 from tts_core import client
 from tts_core.install import EVENTS, add_hooks, hook_command, remove_hooks
 
-from .conftest import PAYLOADS, ROOT, DaemonProc, short_tmpdir, subprocess_env
+from .conftest import PAYLOADS, ROOT, DaemonProc, run_cli, short_tmpdir, subprocess_env
 
 THEIRS: dict[str, Any] = {
     "model": "opus",
@@ -69,13 +69,6 @@ def test_a_path_with_spaces_survives_the_shell() -> None:
     assert argv == [
         "/home/me/My Apps/venv/bin/python", "-S", "-I", "/home/me/My Apps/claude_tts_hook.py",
     ]  # fmt: skip
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tts_core", *args],
-        env=subprocess_env(), capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
 
 
 def test_invalid_json_is_refused_and_left_untouched(tmp_path: Path) -> None:

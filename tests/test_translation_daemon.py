@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 from tts_core import client
 from tts_core.protocol import Say
 
-from .conftest import Pulse, Recorder, start_daemon, stop_daemon, subprocess_env
+from .conftest import Pulse, Recorder, run_cli, start_daemon, stop_daemon
 
 
 def write_config(home: Path, text: str) -> Path:
@@ -69,13 +67,6 @@ def test_a_new_model_setting_loads_beside_the_old_one_while_speech_goes_on(
         }  # fmt: skip
     finally:
         stop_daemon(d)
-
-
-def run_cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tts_core", *args],
-        input=stdin, env=subprocess_env(), capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
 
 
 def test_preview_translate_shows_source_and_translation(
