@@ -12,7 +12,7 @@ import contextlib
 import logging
 import os
 import time
-from collections import Counter, deque
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from tts_core.events import (
     parse_payload,
     route,
 )  # fmt: skip
+from tts_core.history import History
 from tts_core.languages import Language
 from tts_core.pipeline import Pipeline, Utterance
 from tts_core.player import Player
@@ -58,13 +59,11 @@ from tts_core.protocol import (
 )  # fmt: skip
 from tts_core.server import Server
 from tts_core.transcript_reader import read_turn
-from tts_core.translation import Translator
+from tts_core.translation import TranslatorSlot
 from tts_core.turns import TurnTracker, blocks_from_display, blocks_from_transcript
 
 log = logging.getLogger("tts_core.daemon")
 SPOOL_POLL_S = 0.5
-HISTORY_SIZE = 100
-STAGES = ("hook", "filter", "translate", "synthesize", "first_audio")
 
 
 class _MissingEngine(OneShot):
@@ -83,17 +82,6 @@ def _at(items: list[str], i: int) -> str:
     return items[i] if i < len(items) else ""
 
 
-def _same_model(t: Translator, options: Any, source: Language) -> bool:
-    old = t.options
-    return (old.model, old.backend, old.device, old.dtype, t.source.nllb) == (
-        options.model,
-        options.backend,
-        options.device,
-        options.dtype,
-        source.nllb,
-    )
-
-
 class Daemon:
     def __init__(self, paths: _paths.Paths) -> None:
         self.paths = paths
@@ -110,17 +98,16 @@ class Daemon:
         self._chains: dict[tuple[Any, str], ChainEngine | _MissingEngine] = {}
         self.cache: AudioCache | None = None
         self.player = Player()
-        self.translator: Translator | None = None
-        self._next_translator: Translator | None = None
+        self.translators = TranslatorSlot(paths.cache / "models")
+        self.history = History()
         self._apply(self.settings.config)
         self.pipeline = Pipeline(
             self.chain_for(self.config.voice, self.language),
             self.player,
             lambda u: textfilter.speakable(u.text, u.filters, u.lang.code),
             on_error=self._error,
-            on_finished=self._record,
+            on_finished=self.history.record,
         )
-        self.history: deque[dict[str, Any]] = deque(maxlen=HISTORY_SIZE)
         self.server = Server(paths.socket, self.handle)
 
     # ---- configuration ----------------------------------------------------------------------
@@ -142,44 +129,8 @@ class Daemon:
         elif self.cache is None or self.cache.max_bytes != cache_bytes:
             self.cache = AudioCache(self.paths.cache / "audio", cache_bytes)
         self._chains.clear()  # rebuilt on use, for the new voice settings
-        self._apply_translation(config)
-
-    def _apply_translation(self, config: Config) -> None:
-        """Cheap translation settings apply at once; a new model loads in the background while
-        the old one keeps translating, then takes over."""
-        options = config.translation
         source = languages.lookup(config.source_language)
-        current = self._next_translator or self.translator
-        if current is not None and _same_model(current, options, source):
-            current.options = options
-            return
-        if not (options.enabled and self.language.nllb != source.nllb):
-            return  # nothing to load until a config needs translation
-        fresh = Translator(options, source, self.paths.cache / "models")
-        fresh.start()
-        if self.translator is None or self.translator.state != "ready":
-            self.translator, self._next_translator = fresh, None
-        else:
-            self._next_translator = fresh
-            self._spawn(self._switch_when_ready(fresh))
-
-    async def _switch_when_ready(self, fresh: Translator) -> None:
-        await asyncio.to_thread(fresh.wait_loaded)
-        if self._next_translator is fresh:
-            if fresh.state == "ready":
-                self.translator = fresh
-                log.info("switched to the new translation model")
-            self._next_translator = None
-
-    def _translates(self, config: Config, lang: Language) -> bool:
-        translator = self._next_translator or self.translator
-        return config.translation.enabled and translator is not None and translator.needed(lang)
-
-    async def _translate(self, texts: list[str], lang: Language) -> list[str]:
-        translator = self.translator
-        if translator is None:
-            return texts
-        return await translator.translate(texts, lang)
+        self.translators.apply(config.translation, source, self.language)
 
     def reload_config(self) -> None:
         if self.settings.reload():
@@ -209,35 +160,6 @@ class Daemon:
         if outcome == "failed":
             log.warning("event failed: %s", reason)
 
-    def _record(self, utterance: Utterance, outcome: str, reason: str) -> None:
-        self.history.append({
-            "time": time.time(),
-            "session_id": utterance.session_id,
-            "project": utterance.project,
-            "kind": utterance.kind,
-            "priority": utterance.priority.name.lower(),
-            "lang": utterance.lang.code,
-            "source": utterance.text[:2000],
-            "spoken": list(utterance.spoken),
-            "outcome": outcome,
-            "reason": reason,
-            "timings": {k: round(v, 1) for k, v in utterance.timings.items()},
-            "queued_at": utterance.queued_at,
-        })  # fmt: skip
-
-    def timing_summary(self) -> dict[str, dict[str, float]]:
-        """p50 and p95 in ms per stage, over the recent history."""
-        out = {}
-        for stage in STAGES:
-            values = sorted(e["timings"][stage] for e in self.history if stage in e["timings"])
-            if values:
-                out[stage] = {
-                    "p50": values[len(values) // 2],
-                    "p95": values[min(len(values) - 1, int(len(values) * 0.95))],
-                    "n": len(values),
-                }
-        return out
-
     def status(self) -> dict[str, Any]:
         received = self.counters["received"]
         done = sum(self.counters[k] for k in ("spoken", "dropped", "failed"))
@@ -256,7 +178,7 @@ class Daemon:
             "queue_length": self.pipeline.queue_length,
             "last_error": self.last_error,
             "config": self.settings.status(),
-            "translation": self.translator.stats() if self.translator else {"state": "off"},
+            "translation": self.translators.stats(),
             "counters": {
                 "received": received,
                 "spoken": self.counters["spoken"],
@@ -265,7 +187,7 @@ class Daemon:
                 "in_progress": received - done,
             },
             "dropped_by_reason": dict(self.dropped_by_reason),
-            "timings": self.timing_summary(),
+            "timings": self.history.timings(),
         }
 
     # ---- requests ---------------------------------------------------------------------------
@@ -295,11 +217,11 @@ class Daemon:
         if isinstance(message, Ping):
             return Ok("pong")
         if isinstance(message, HistoryRequest):
-            return HistoryReply(list(self.history)[-max(0, message.limit) :])
+            return HistoryReply(self.history.last(message.limit))
         if isinstance(message, Replay):
-            if not self.history:
+            if not self.history.entries:
                 return Error("empty", "nothing has been spoken yet")
-            last = self.history[-1]
+            last = self.history.entries[-1]
             self.counters["received"] += 1
             speak = Speak(last["source"], last["session_id"], Priority.MESSAGE, "replay")
             self._speak(speak, self.config, languages.lookup(last["lang"]))
@@ -362,7 +284,11 @@ class Daemon:
                 lang=lang,
                 engine=engine or self.chain_for(config.voice, lang),
                 filters=config.filters,
-                translate=self._translate if self._translates(config, lang) else None,
+                translate=(
+                    self.translators.translate
+                    if self.translators.translates(config.translation, lang)
+                    else None
+                ),
                 volume=config.voice.volume,
                 stale_after_s=config.sessions.stale_after_s,
                 project=project,

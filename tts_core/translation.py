@@ -172,3 +172,59 @@ class Translator:
             "load_s": round(self.load_s, 2) if self.load_s is not None else None,
             **self.counts,
         }
+
+
+class TranslatorSlot:
+    """The daemon's current translator. Cheap settings apply at once; a new model, backend,
+    device or dtype loads in the background while the old one keeps translating, then takes
+    over."""
+
+    def __init__(self, cache_dir: Path) -> None:
+        self.cache_dir = cache_dir
+        self.current: Translator | None = None
+        self.next: Translator | None = None
+
+    def apply(self, options: TranslationOptions, source: Language, target: Language) -> None:
+        latest = self.next or self.current
+        if latest is not None and _same_model(latest, options, source):
+            latest.options = options
+            return
+        if not (options.enabled and target.nllb != source.nllb):
+            return  # nothing to load until a config needs translation
+        fresh = Translator(options, source, self.cache_dir)
+        fresh.start()
+        if self.current is None or self.current.state != "ready":
+            self.current, self.next = fresh, None
+        else:
+            self.next = fresh
+            threading.Thread(target=self._switch, args=(fresh,), daemon=True).start()
+
+    def _switch(self, fresh: Translator) -> None:
+        fresh.wait_loaded()
+        if self.next is fresh:
+            if fresh.state == "ready":
+                self.current = fresh
+                log.info("switched to the new translation model")
+            self.next = None
+
+    def translates(self, options: TranslationOptions, target: Language) -> bool:
+        latest = self.next or self.current
+        return options.enabled and latest is not None and latest.needed(target)
+
+    async def translate(self, texts: list[str], target: Language) -> list[str]:
+        translator = self.current
+        return texts if translator is None else await translator.translate(texts, target)
+
+    def stats(self) -> dict[str, object]:
+        return self.current.stats() if self.current else {"state": "off"}
+
+
+def _same_model(t: Translator, options: TranslationOptions, source: Language) -> bool:
+    old = t.options
+    return (old.model, old.backend, old.device, old.dtype, t.source.nllb) == (
+        options.model,
+        options.backend,
+        options.device,
+        options.dtype,
+        source.nllb,
+    )
