@@ -126,8 +126,9 @@ def subprocess_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 @dataclass
-class DaemonProc:
-    proc: subprocess.Popen[bytes]
+class DaemonClient:
+    """A daemon the test talks to through its socket (started by the test or by the hook)."""
+
     paths: _paths.Paths
 
     def status(self) -> dict[str, Any]:
@@ -146,6 +147,13 @@ class DaemonProc:
             time.sleep(0.05)
 
 
+@dataclass
+class DaemonProc(DaemonClient):
+    """A daemon the test started, as its child process."""
+
+    proc: subprocess.Popen[bytes]
+
+
 def start_daemon(env_extra: dict[str, str] | None = None) -> DaemonProc:
     p = _paths.resolve()
     proc = subprocess.Popen(
@@ -159,7 +167,7 @@ def start_daemon(env_extra: dict[str, str] | None = None) -> DaemonProc:
         proc.kill()
         _, err = proc.communicate()
         raise AssertionError(f"daemon did not start: {err.decode()}")
-    return DaemonProc(proc, p)
+    return DaemonProc(paths=p, proc=proc)
 
 
 def stop_daemon(d: DaemonProc) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -67,14 +66,12 @@ def test_a_real_claude_code_turn_is_heard(
     # UserPromptSubmit (stops speech), MessageDisplay (buffered), Stop (the turn, spoken).
     assert st["counters"]["received"] == 3, st
     assert st["dropped_by_reason"] == {"control": 1, "buffered": 1}
-    expected = subprocess.run(
+    subprocess.run(
         [sys.executable, "-m", "tts_core", "say", "--output", str(tmp_path / "e.wav"), REPLY],
         env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, check=True,
     )  # fmt: skip
-    assert expected.returncode == 0
     from tts_core.audio import from_wav_bytes
 
     reference = from_wav_bytes((tmp_path / "e.wav").read_bytes())
     want = voiced_seconds(reference.samples, reference.rate)
     assert abs(voiced_seconds(samples) - want) < 0.4, (voiced_seconds(samples), want)
-    assert shutil.which("unshare")

@@ -20,6 +20,7 @@ from tts_core.protocol import MAX_FRAME, Error, HookEvent, Ok, Say, decode
 
 from .conftest import (
     PAYLOADS,
+    DaemonClient,
     DaemonProc,
     Pulse,
     run_hook,
@@ -130,7 +131,7 @@ def test_kill_9_then_a_hook_event_restarts_it_and_the_spooled_event_is_spoken(
     result = run_hook(json.dumps(data["payload"]).encode(), {**data["env"], **pulse.env})
     assert (result.returncode, result.stdout) == (0, b"")
     assert client.wait_until_running(d.paths, timeout=20)
-    restarted = DaemonProc(proc=d.proc, paths=d.paths)
+    restarted = DaemonClient(d.paths)
     st = restarted.wait_for(lambda s: s["counters"]["spoken"] == 1, timeout=30)
     assert st["pid"] != d.proc.pid
     assert st["counters"]["received"] == 1

@@ -16,7 +16,7 @@ from tts_core import client
 from tts_core import paths as _paths
 from tts_core.protocol import HookEvent, decode
 
-from .conftest import HOOK, PAYLOADS, ROOT, DaemonProc, run_hook
+from .conftest import HOOK, PAYLOADS, ROOT, DaemonClient, DaemonProc, run_hook
 
 FORBIDDEN = ("yaml", "asyncio", "numpy", "torch", "transformers", "sounddevice", "watchdog")
 
@@ -113,7 +113,7 @@ def test_without_a_daemon_the_event_is_spooled_and_the_daemon_started() -> None:
     assert (result.returncode, result.stdout, result.stderr) == (0, b"", b"")
     assert elapsed < 2.0  # detached: the hook does not wait for the daemon
     assert client.wait_until_running(p, timeout=15)
-    d = DaemonProc(proc=None, paths=p)  # type: ignore[arg-type]
+    d = DaemonClient(p)
     st = d.wait_for(lambda s: s["counters"]["received"] == 1 and s["counters"]["in_progress"] == 0)
     assert st["counters"]["received"] == 1
     assert os.listdir(p.spool) == []

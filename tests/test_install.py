@@ -16,7 +16,14 @@ import pytest
 from tts_core import client
 from tts_core.install import EVENTS, add_hooks, hook_command, remove_hooks
 
-from .conftest import PAYLOADS, ROOT, DaemonProc, run_cli, short_tmpdir, subprocess_env
+from .conftest import (
+    PAYLOADS,
+    ROOT,
+    DaemonClient,
+    run_cli,
+    short_tmpdir,
+    subprocess_env,
+)
 
 THEIRS: dict[str, Any] = {
     "model": "opus",
@@ -167,7 +174,7 @@ def test_install_sh_then_uninstall(fake_home: Path) -> None:
 
     p = _paths.resolve({"HOME": str(fake_home)})
     assert client.wait_until_running(p, timeout=30)
-    DaemonProc(proc=None, paths=p).wait_for(lambda s: s["counters"]["received"] == 1)  # type: ignore[arg-type]
+    DaemonClient(p).wait_for(lambda s: s["counters"]["received"] == 1)
 
     removed = run_install(fake_home, "--uninstall")
     assert removed.returncode == 0, removed.stderr

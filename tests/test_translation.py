@@ -124,7 +124,8 @@ def test_a_missing_model_without_the_hub_is_one_clear_error(tmp_path: Path) -> N
 
 
 class FakeBackend:
-    """Upper-cases the text and tags it: placeholders survive, so masking can be checked."""
+    """Upper-cases the text and tags it (placeholders survive, so masking can be checked);
+    ``mangle`` makes it loop, drop a placeholder, or work slowly until told to stop."""
 
     name, device = "fake", "cpu"
 
@@ -147,7 +148,7 @@ class FakeBackend:
                     break
                 time.sleep(0.01)
         if self.mangle == "loop":
-            return ["ははは。" * 0 + "そうそうそうそう" for _ in texts]
+            return ["そうそうそうそう" for _ in texts]
         if self.mangle == "drop":
             return ["翻訳" for _ in texts]
         return [f"[{tgt}] {t.upper()}" for t in texts]

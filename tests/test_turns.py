@@ -94,7 +94,7 @@ def replay_tui() -> list[tuple[str, list[str]]]:
         elif event["event"] == "Stop":
             blocks = blocks_from_display(tracker.display_blocks(key), p["last_assistant_message"])
             assert blocks is not None
-            results.append((p["last_assistant_message"], tracker.take_new(key, blocks)))
+            results.append((p["last_assistant_message"], tracker.finish(key, blocks, "turn")))
     return results
 
 
@@ -130,17 +130,17 @@ def test_a_lost_delta_in_an_earlier_block_distrusts_the_display() -> None:
 def test_a_stop_that_continues_speaks_only_the_new_blocks() -> None:
     t = TurnTracker()
     key = ("s", "p")
-    assert t.take_new(key, ["a", "b"]) == ["a", "b"]
-    assert t.take_new(key, ["a", "b"]) == []
-    assert t.take_new(key, ["a", "b", "c"]) == ["c"]
-    assert t.take_new(("s", "other"), ["a"]) == ["a"]
+    assert t.finish(key, ["a", "b"], "turn") == ["a", "b"]
+    assert t.finish(key, ["a", "b"], "turn") == []
+    assert t.finish(key, ["a", "b", "c"], "turn") == ["c"]
+    assert t.finish(("s", "other"), ["a", "b"], "final") == ["b"]
 
 
 def test_memory_is_bounded(tmp_path: Path) -> None:
     t = TurnTracker()
     for i in range(500):
         t.add_delta(("s", str(i)), "m", 0, "x", True)
-        t.take_new(("s", str(i)), ["x"])
+        t.finish(("s", str(i)), ["x"], "turn")
     assert len(t._display) <= 64 and len(t._spoken) <= 64
 
 
@@ -174,11 +174,7 @@ def test_streaming_releases_each_part_once_and_stop_adds_only_the_rest() -> None
         elif event["event"] == "Stop":
             blocks = blocks_from_display(tracker.display_blocks(key), p["last_assistant_message"])
             assert blocks is not None
-            first = len(blocks) - len(tracker.take_new(key, list(blocks)))
-            released = tracker.released(key)
-            rest = [b[len(released[first + j]) :] for j, b in enumerate(blocks[first:])]
-            tracker.mark_released(key, blocks)
-            said.extend(rest)
+            said.extend(tracker.finish(key, blocks, "stream"))
             break  # the first turn: its final delta arrives after Stop
     said.extend(tracker.release(*_first_turn_final()))
     assert "".join(said) == FIRST_ANSWER

@@ -78,10 +78,6 @@ class _MissingEngine(OneShot):
         raise EngineError(self.error)
 
 
-def _at(items: list[str], i: int) -> str:
-    return items[i] if i < len(items) else ""
-
-
 class Daemon:
     def __init__(self, paths: _paths.Paths) -> None:
         self.paths = paths
@@ -316,19 +312,7 @@ class Daemon:
             blocks = blocks_from_transcript(transcript, turn.last_message)
         if generation != self._generation[session]:
             return self._finish("dropped", "user_prompt")  # the user moved on meanwhile
-        first_new = len(blocks) - len(self.tracker.take_new(turn.key, list(blocks)))
-        new = blocks[first_new:]
-        if config.speak.mode == "final":
-            new = new[-1:]
-        elif config.speak.mode == "stream":
-            # Say only what streaming has not said already, then close the blocks to it.
-            released = self.tracker.released(turn.key)
-            new = [
-                b[len(r) :] if (r := _at(released, first_new + j)) and b.startswith(r) else b
-                for j, b in enumerate(new)
-            ]
-            self.tracker.mark_released(turn.key, blocks)
-            new = [b for b in new if b.strip()]
+        new = self.tracker.finish(turn.key, blocks, config.speak.mode)
         if not new:
             return self._finish("dropped", "already_spoken" if blocks else "nothing_to_say")
         speak = Speak("\n\n".join(new), session, Priority.MESSAGE, "turn")

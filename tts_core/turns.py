@@ -104,16 +104,29 @@ class TurnTracker:
         self._released[(key, message_id)] = text[:cut]
         return text[len(done) : cut]
 
-    def released(self, key: TurnKey) -> list[str]:
-        """What streaming released of each display block, in block order."""
-        return [self._released.get((key, mid), "") for mid in self._display.get(key, {})]
+    def finish(self, key: TurnKey, blocks: list[str], mode: str) -> list[str]:
+        """At Stop: what of the turn's ``blocks`` is still to be said, for a ``speak.mode``.
 
-    def mark_released(self, key: TurnKey, texts: list[str]) -> None:
-        """After Stop spoke the turn: nothing of these blocks is to be released again."""
-        for mid, text in zip(self._display.get(key, {}), texts, strict=False):
+        ``turn``: every block not spoken yet; ``final``: only the last of those; ``stream``:
+        what streaming has not released yet, after which nothing of these blocks is released
+        again (a final delta can arrive after Stop).
+        """
+        done = self._spoken.get(key, 0)
+        new = self._take_new(key, blocks)
+        if mode == "final":
+            return new[-1:]
+        if mode != "stream":
+            return new
+        released = [self._released.get((key, mid), "") for mid in self._display.get(key, {})]
+        rest = []
+        for j, block in enumerate(new):
+            said = released[done + j] if done + j < len(released) else ""
+            rest.append(block[len(said) :] if said and block.startswith(said) else block)
+        for mid, text in zip(self._display.get(key, {}), blocks, strict=False):
             self._released[(key, mid)] = text
+        return [r for r in rest if r.strip()]
 
-    def take_new(self, key: TurnKey, blocks: list[str]) -> list[str]:
+    def _take_new(self, key: TurnKey, blocks: list[str]) -> list[str]:
         """Return the blocks of this turn not spoken yet, and mark them spoken.
 
         A turn can end more than once (a Stop hook that blocks makes Claude go on): only what
