@@ -21,13 +21,14 @@ _PROTECTED = re.compile(
     r"|\b[A-Z]{2,}[A-Z0-9]*\b",  # acronyms and constants: HTTP, JSON, API
     re.ASCII,
 )
-_LOOP = re.compile(r"(.{2,24}?)\1{2,}", re.S)
-"""A stretch said three times in a row: the classic way a greedy decoder goes wrong."""
+_LOOP = re.compile(r"(.{2,24}?)\1{2,}|([^\W\d_])\2{3,}", re.S)
+"""A stretch said three times in a row, or one letter four times: the classic ways a greedy
+decoder goes wrong."""
 # Unicode character-name prefixes of the scripts in NLLB's codes (jpn_Jpan -> Jpan).
 SCRIPTS: dict[str, tuple[str, ...]] = {
-    "Jpan": ("CJK", "HIRAGANA", "KATAKANA"),
-    "Hans": ("CJK",),
-    "Hant": ("CJK",),
+    "Jpan": ("CJK", "HIRAGANA", "KATAKANA", "IDEOGRAPHIC"),
+    "Hans": ("CJK", "IDEOGRAPHIC"),
+    "Hant": ("CJK", "IDEOGRAPHIC"),
     "Hang": ("HANGUL",),
     "Cyrl": ("CYRILLIC",),
     "Arab": ("ARABIC",),
