@@ -1,153 +1,178 @@
 """Translation latency of NLLB-600M's exact architecture, per backend and dtype, side by side.
 
-    python3 bench/translate.py [-n 10] [--device cpu|cuda]
+    python3 bench/translate.py [-n 10] [--device cpu|cuda] [--share 0.125]
 
-Random weights (the hub is not reachable here; speed does not depend on the weights): one
-20-token sentence to exactly 28 new tokens, greedy, batch 1, median of n runs after a warm-up,
-for every variant that runs on the device, with the ratio to transformers fp32, the load time
-and the process's resident memory after loading. Prints a Markdown table for the README.
+Random weights (the hub is not reachable here; speed does not depend on the weights) and a
+tokenizer of the same size whose pieces are named so that ``--share`` of them are written in
+Japanese script (the rest Latin): the output-vocabulary restriction then keeps that share, as
+it keeps a script's pieces of the real vocabulary. The model and tokenizer are saved once; each
+variant then runs in a fresh process through the daemon's own backend classes (loading,
+int8 caching, CTranslate2 conversion and vocabulary map included), so no variant inherits
+another's thread pools or memory. One 20-token sentence to exactly 28 new tokens, greedy,
+batch 1, median of n runs after a warm-up, with the ratio to transformers fp32, the load time
+and the process's peak resident memory. Prints a Markdown table for the README.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
+import json
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import torch
-from transformers import M2M100Config, M2M100ForConditionalGeneration
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 SRC_TOKENS, NEW_TOKENS = 20, 28
 NLLB_600M: dict[str, Any] = dict(
-    vocab_size=256206, d_model=1024, encoder_layers=12, decoder_layers=12,
-    encoder_attention_heads=16, decoder_attention_heads=16, encoder_ffn_dim=4096,
-    decoder_ffn_dim=4096, max_position_embeddings=1024, scale_embedding=True,
-    pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2,
+    d_model=1024, encoder_layers=12, decoder_layers=12, encoder_attention_heads=16,
+    decoder_attention_heads=16, encoder_ffn_dim=4096, decoder_ffn_dim=4096,
+    max_position_embeddings=1024, scale_embedding=True, pad_token_id=1, bos_token_id=0,
+    eos_token_id=2, decoder_start_token_id=2,
 )  # fmt: skip
+SPM_PIECES = 256000  # NLLB's sentencepiece model; the language codes and <mask> come on top
+CPU = ["transformers fp32", "transformers fp32 +vocab", "transformers bf16", "torch-int8",
+       "torch-int8 +vocab", "ctranslate2 int8", "ctranslate2 int8 +vocab"]  # fmt: skip
+GPU = ["transformers fp32", "transformers fp16", "transformers fp16 +vocab",
+       "transformers bf16", "ctranslate2 float16", "ctranslate2 float16 +vocab"]  # fmt: skip
+
+
+def piece(i: int, share: float) -> str:
+    """Deterministic piece names: ``share`` of them Japanese (katakana pairs), the rest Latin."""
+    kana = [chr(c) for c in range(0x30A1, 0x30F7)]
+    if (i * 0.6180339887) % 1.0 < share:
+        return "\u2581" + kana[i % len(kana)] + kana[(i // len(kana)) % len(kana)] + str(i)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return "\u2581" + letters[i % 26] + letters[(i // 26) % 26] + letters[(i // 676) % 26] + str(i)
+
+
+def build(folder: Path, share: float) -> None:
+    import torch
+    from tokenizers import Tokenizer, models
+    from transformers import M2M100Config, M2M100ForConditionalGeneration, NllbTokenizer
+
+    pieces = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0)]
+    pieces += [(piece(i, share), -1.0) for i in range(4, SPM_PIECES)]
+    tokenizer = NllbTokenizer(
+        tokenizer_object=Tokenizer(models.Unigram(pieces, unk_id=3)), src_lang="eng_Latn"
+    )
+    torch.manual_seed(0)
+    model = M2M100ForConditionalGeneration(M2M100Config(vocab_size=len(tokenizer), **NLLB_600M))
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
 
 
 def rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process (VmHWM: ru_maxrss survives exec on Linux, so it
+    would report the parent's peak)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)  # bytes on macOS
 
 
-def timed(fn: Callable[[], Any], n: int) -> float:
-    fn()  # warm-up
+def variant(name: str, folder: Path, cache: Path, device: str, n: int) -> dict[str, float]:
+    """Run in a fresh process: load one backend, time it, report as JSON."""
+    import torch
+
+    from tts_core.nllb_ct2 import CTranslate2Backend
+    from tts_core.nllb_torch import TransformersBackend
+
+    limit = name.endswith("+vocab")
+    kind, _, short = name.removesuffix(" +vocab").partition(" ")
+    dtype = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16", "": "int8"}.get(short, short)
+    start = time.perf_counter()
+    tgt = "jpn_Jpan"
+    backend: Any
+    if kind == "ctranslate2":
+        backend = CTranslate2Backend(str(folder), device, dtype, cache, limit)
+        backend.prepare(tgt)
+    else:
+        backend = TransformersBackend(str(folder), device, dtype, cache, limit)
+        backend.prepare(tgt)
+    load = time.perf_counter() - start
+    tok = backend.tokenizer
+    ids = torch.randint(4, SPM_PIECES, (1, SRC_TOKENS))
+    ids[0, -1] = tok.eos_token_id
+    source = tok.convert_ids_to_tokens(ids[0].tolist())
+
+    def go() -> Any:
+        if isinstance(backend, CTranslate2Backend):
+            translator, vmap = backend._translator(tgt)
+            return translator.translate_batch(
+                [source], target_prefix=[[tgt]], beam_size=1, use_vmap=vmap,
+                min_decoding_length=NEW_TOKENS + 1, max_decoding_length=NEW_TOKENS + 1,
+            )  # fmt: skip
+        if backend.head is not None:
+            backend.head.limit(backend._limit_key(tgt), [])
+        with torch.inference_mode():
+            return backend.model.generate(
+                input_ids=ids.to(device), forced_bos_token_id=tok.convert_tokens_to_ids(tgt),
+                min_new_tokens=NEW_TOKENS, max_new_tokens=NEW_TOKENS, num_beams=1,
+                do_sample=False,
+            )  # fmt: skip
+
+    go()  # warm-up
     runs = []
     for _ in range(n):
         t0 = time.perf_counter()
-        fn()
+        go()
+        if device == "cuda":
+            torch.cuda.synchronize()
         runs.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(runs)
-
-
-def generate(model: Any, ids: torch.Tensor) -> Any:
-    with torch.inference_mode():
-        return model.generate(
-            input_ids=ids, forced_bos_token_id=256079, min_new_tokens=NEW_TOKENS,
-            max_new_tokens=NEW_TOKENS, num_beams=1, do_sample=False,
-        )  # fmt: skip
+    return {"ms": statistics.median(runs), "load_s": load, "rss_mb": rss_mb()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("-n", type=int, default=10)
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--share", type=float, default=0.125, help="target script's share")
+    parser.add_argument("--variant", help=argparse.SUPPRESS)
+    parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--cache", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    torch.manual_seed(0)
-    t0 = time.perf_counter()
-    base: Any = M2M100ForConditionalGeneration(M2M100Config(**NLLB_600M))
-    base.eval()
-    build_s = time.perf_counter() - t0
-    ids = torch.randint(4, 256000, (1, SRC_TOKENS))
-    rows: list[tuple[str, float, float, float]] = []
+    if args.variant:
+        result = variant(args.variant, args.folder, args.cache, args.device, args.n)
+        print(json.dumps(result))
+        return
+    import torch
 
-    def run(name: str, make: Callable[[], Any], on: str) -> None:
-        gc.collect()
-        start = time.perf_counter()
-        try:
-            model = make()
-        except Exception as exc:  # a variant this machine cannot run
-            print(f"{name}: skipped ({type(exc).__name__}: {exc})", file=sys.stderr)
-            return
-        load = time.perf_counter() - start
-        ms = timed(lambda: generate(model, ids.to(on)), args.n)
-        rows.append((name, ms, load, rss_mb()))
-        print(f"{name}: {ms:.0f} ms", file=sys.stderr)
-
-    dev = args.device
-    run(f"transformers fp32 ({dev})", lambda: base.to(dev), dev)
-    if dev == "cpu":
-        run("transformers bf16 (cpu)", lambda: base.to(torch.bfloat16), "cpu")
-        base.to(torch.float32)
-        run(
-            "torch dynamic int8 (cpu)",
-            lambda: torch.ao.quantization.quantize_dynamic(  # type: ignore[no-untyped-call]
-                base, {torch.nn.Linear}, dtype=torch.qint8
-            ),
-            "cpu",
-        )
-    else:
-        run(f"transformers fp16 ({dev})", lambda: base.to(torch.float16), dev)
-        run(f"transformers bf16 ({dev})", lambda: base.to(torch.bfloat16), dev)
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     with tempfile.TemporaryDirectory() as tmp:
-        run_ctranslate2(base, ids, args.n, dev, Path(tmp), rows)
-    fp32 = rows[0][1]
-    print(f"\nNLLB-600M architecture, random weights, {SRC_TOKENS} -> {NEW_TOKENS} tokens, "
-          f"greedy, batch 1, median of {args.n} (model built in {build_s:.0f} s)\n")  # fmt: skip
-    print("| variant | ms per sentence | vs fp32 | load s | max RSS MB |")
+        folder, cache = Path(tmp) / "model", Path(tmp) / "cache"
+        t0 = time.perf_counter()
+        build(folder, args.share)
+        print(f"model built and saved in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+        rows: list[tuple[str, dict[str, float]]] = []
+        for name in CPU if device == "cpu" else GPU:
+            argv = [sys.executable, __file__, "--variant", name, "--folder", str(folder),
+                    "--cache", str(cache), "--device", device, "-n", str(args.n)]  # fmt: skip
+            done = subprocess.run(argv, capture_output=True, text=True)
+            if done.returncode != 0:
+                why = done.stderr.strip().splitlines()[-1:] or ["?"]
+                print(f"{name}: skipped ({why[0]})", file=sys.stderr)
+                continue
+            rows.append((name, json.loads(done.stdout.strip().splitlines()[-1])))
+            print(f"{name}: {rows[-1][1]['ms']:.0f} ms", file=sys.stderr)
+    if not rows:
+        sys.exit("no variant ran")
+    fp32 = rows[0][1]["ms"]
+    print(f"\nNLLB-600M architecture, random weights, {SRC_TOKENS} -> {NEW_TOKENS} tokens, greedy, "
+          f"batch 1, {device}, median of {args.n}; +vocab: output limited to the target "
+          f"script ({args.share:.1%} of the pieces here)\n")  # fmt: skip
+    print("| variant | ms per sentence | vs fp32 | load s | peak RSS MB |")
     print("| --- | ---: | ---: | ---: | ---: |")
-    for name, ms, load, rss in rows:
-        print(f"| {name} | {ms:.0f} | {fp32 / ms:.2f}x | {load:.1f} | {rss:.0f} |")
-
-
-def run_ctranslate2(
-    base: Any, ids: torch.Tensor, n: int, dev: str, tmp: Path,
-    rows: list[tuple[str, float, float, float]],
-) -> None:  # fmt: skip
-    """CTranslate2 int8, converted from the same weights (needs a vocabulary of token names)."""
-    try:
-        import ctranslate2
-        from ctranslate2.converters.transformers import M2M100Loader
-        from ctranslate2.specs import TransformerSpec  # noqa: F401 - present in the versions used
-    except ImportError as exc:
-        print(f"ctranslate2: skipped ({exc})", file=sys.stderr)
-        return
-    start = time.perf_counter()
-    try:
-        folder = tmp / "hf"
-        base.save_pretrained(folder)
-        vocab = [f"t{i}" for i in range(NLLB_600M["vocab_size"])]
-        vocab[:4] = ["<s>", "<pad>", "</s>", "<unk>"]
-        vocab[256079] = "jpn_Jpan"
-        loader = M2M100Loader()
-        spec = loader.get_model_spec(base)
-        spec.register_source_vocabulary(vocab)
-        spec.register_target_vocabulary(vocab)
-        spec.validate()
-        spec.optimize(quantization="int8")
-        (tmp / "ct2").mkdir()
-        spec.save(str(tmp / "ct2"))
-        translator = ctranslate2.Translator(str(tmp / "ct2"), device=dev, compute_type="int8")
-    except Exception as exc:
-        print(f"ctranslate2: skipped ({type(exc).__name__}: {exc})", file=sys.stderr)
-        return
-    load = time.perf_counter() - start
-    source = [[vocab[i] for i in ids[0].tolist()] + ["</s>"]]
-
-    def go() -> Any:
-        return translator.translate_batch(
-            source, target_prefix=[["jpn_Jpan"]], beam_size=1,
-            min_decoding_length=NEW_TOKENS + 1, max_decoding_length=NEW_TOKENS + 1,
-        )  # fmt: skip
-
-    rows.append((f"ctranslate2 int8 ({dev})", timed(go, n), load, rss_mb()))
+    for name, r in rows:
+        print(f"| {name} | {r['ms']:.0f} | {fp32 / r['ms']:.2f}x | {r['load_s']:.1f} | "
+              f"{r['rss_mb']:.0f} |")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ the edge: forced language token, batching order, masking, cache, skips, fallback
 from __future__ import annotations
 
 import asyncio
+import functools
 import threading
 import time
 from pathlib import Path
@@ -14,14 +15,14 @@ from tts_core.config import TranslationOptions
 from tts_core.languages import lookup
 from tts_core.masking import degenerate, in_script, mask, unmask
 from tts_core.nllb import (
-    CTranslate2Backend,
-    TransformersBackend,
     TranslationError,
     load_backend,
     pick_backend,
     pick_device,
     pick_dtype,
 )
+from tts_core.nllb_ct2 import CTranslate2Backend
+from tts_core.nllb_torch import TransformersBackend
 from tts_core.translation import Translator
 
 EN, JA = lookup("en"), lookup("ja")
@@ -80,7 +81,10 @@ def test_ctranslate2_converts_once_and_forces_the_token(tiny_model: Path, tmp_pa
     assert [h[0] for h in backend.hypotheses(TEXTS[:2], "eng_Latn", "jpn_Jpan", 10)] == [
         "jpn_Jpan", "jpn_Jpan",
     ]  # fmt: skip
-    (converted,) = (tmp_path / "ct2").iterdir()
+    converted = backend.folder
+    assert sorted(p.name for p in (tmp_path / "ct2").iterdir()) == [
+        converted.name, converted.name + ".vmap-Jpan-v1",  # the model; links + a vocabulary map
+    ]  # fmt: skip
     stamp = (converted / "model.bin").stat().st_mtime
     CTranslate2Backend(str(tiny_model), "cpu", "int8", tmp_path)
     assert (converted / "model.bin").stat().st_mtime == stamp  # reused, not converted again
@@ -131,7 +135,11 @@ class FakeBackend:
 
     def __init__(self, mangle: str = "") -> None:
         self.calls: list[list[str]] = []
+        self.prepared: list[str] = []
         self.mangle = mangle
+
+    def prepare(self, tgt: str) -> None:
+        self.prepared.append(tgt)
 
     def translate_batch(
         self,
@@ -160,6 +168,19 @@ def translator(backend: FakeBackend, **options: object) -> Translator:
     t.start()
     assert t.wait_loaded(5)
     return t
+
+
+def given(backend: FakeBackend, options: TranslationOptions, cache: Path) -> FakeBackend:
+    return backend
+
+
+def test_loading_gets_the_model_ready_for_the_spoken_language() -> None:
+    fakes = [FakeBackend(), FakeBackend()]
+    for fake, warm in zip(fakes, [JA, EN], strict=True):
+        t = Translator(TranslationOptions(), EN, Path("/x"), loader=functools.partial(given, fake))
+        t.start(warm=warm)
+        assert t.wait_loaded(5) and t.state == "ready"
+    assert [f.prepared for f in fakes] == [["jpn_Jpan"], []]  # English needs no translation
 
 
 def test_masking_puts_protected_spans_and_glossary_terms_back() -> None:
@@ -241,6 +262,8 @@ def test_a_failed_load_speaks_untranslated_and_says_why() -> None:
     [
         ("All tests passed.", "すべてのテストに合格しました。", None),
         ("Hello there friend", "the cat the cat the cat the cat", "repetition"),
+        ("All tests passed.", "イイイイにすべて", "repetition"),
+        ("It costs 1000 yen...", "1000円です....", None),
         ("Hi.", "x" * 40, "length ratio 13.33"),
         ("A reasonably long English sentence here.", "短", "length ratio 0.03"),
         ("Done.", "  ", "empty translation"),

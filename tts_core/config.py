@@ -73,6 +73,12 @@ class TranslationOptions:
     """Terms kept or translated your way, e.g. ``{daemon: デーモン}``."""
     until_ready: Literal["wait", "untranslated"] = "wait"
     """While the model loads: hold speech until it is ready, or speak it untranslated."""
+    limit_vocabulary: bool = True
+    """Let the model write only pieces of the target language's script (and the sentence's own
+    words): a fraction of the output layer's work per token. Off: all 256k pieces."""
+    compile: bool = True
+    """On CUDA: a static cache and a compiled decoding step (CUDA graphs), compiled in the
+    background after start for a few input sizes; eager until then and for other sizes."""
 
 
 @dataclass(frozen=True)

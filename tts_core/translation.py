@@ -30,7 +30,15 @@ Loader = Callable[[TranslationOptions, Path], Backend]
 
 
 def _default_loader(options: TranslationOptions, cache_dir: Path) -> Backend:
-    return load_backend(options.model, options.backend, options.device, options.dtype, cache_dir)
+    return load_backend(
+        options.model,
+        options.backend,
+        options.device,
+        options.dtype,
+        cache_dir,
+        options.limit_vocabulary,
+        options.compile,
+    )
 
 
 def max_new_tokens(text: str) -> int:
@@ -69,14 +77,15 @@ class Translator:
     def needed(self, target: Language) -> bool:
         return self.options.enabled and target.nllb != self.source.nllb
 
-    def start(self) -> None:
-        """Begin loading the model in a background thread (once)."""
+    def start(self, warm: Language | None = None) -> None:
+        """Begin loading the model in a background thread (once), then get it ready for the
+        ``warm`` target language."""
         if self.state != "idle":
             return
         self.state = "loading"
-        threading.Thread(target=self._load, name="nllb-load", daemon=True).start()
+        threading.Thread(target=self._load, args=(warm,), name="nllb-load", daemon=True).start()
 
-    def _load(self) -> None:
+    def _load(self, warm: Language | None = None) -> None:
         t0 = time.monotonic()
         try:
             self.backend = self.loader(self.options, self.cache_dir)
@@ -87,9 +96,17 @@ class Translator:
             self.state, self.error = "failed", f"{type(exc).__name__}: {exc}"
             log.exception("translation model failed to load")
         else:
+            if warm is not None and self.needed(warm):
+                self._prepare(self.backend, warm.nllb)
             self.state, self.load_s = "ready", time.monotonic() - t0
             log.info("translation model ready in %.1f s (%s)", self.load_s, self.backend.name)
         self._loaded.set()
+
+    def _prepare(self, backend: Backend, tgt: str) -> None:
+        try:
+            backend.prepare(tgt)
+        except Exception:  # the first translation will try again, and say what failed
+            log.exception("could not get the translation model ready for %s", tgt)
 
     async def translate(self, texts: list[str], target: Language) -> list[str]:
         """Each text in ``target``, or unchanged when it needs or allows no translation."""
@@ -192,7 +209,7 @@ class TranslatorSlot:
         if not (options.enabled and target.nllb != source.nllb):
             return  # nothing to load until a config needs translation
         fresh = Translator(options, source, self.cache_dir)
-        fresh.start()
+        fresh.start(warm=target)
         if self.current is None or self.current.state != "ready":
             self.current, self.next = fresh, None
         else:
@@ -221,10 +238,7 @@ class TranslatorSlot:
 
 def _same_model(t: Translator, options: TranslationOptions, source: Language) -> bool:
     old = t.options
-    return (old.model, old.backend, old.device, old.dtype, t.source.nllb) == (
-        options.model,
-        options.backend,
-        options.device,
-        options.dtype,
-        source.nllb,
+    fields = ("model", "backend", "device", "dtype", "limit_vocabulary", "compile")
+    return t.source.nllb == source.nllb and all(
+        getattr(old, name) == getattr(options, name) for name in fields
     )

@@ -1,0 +1,70 @@
+"""The compiled decoding path (static cache + torch.compile), run here on the CPU with inductor:
+CUDA graphs need CUDA, but the bucketing, the warm-up and the equality with eager are the same
+code on both."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from tts_core.nllb_compiled import BATCH, CompiledDecoding, source_bucket
+from tts_core.nllb_torch import TransformersBackend
+
+TEXTS = ["All tests passed.", "The build finished."]
+
+
+@pytest.mark.parametrize(
+    ("tokens", "bucket"), [(1, 32), (20, 32), (32, 32), (33, 64), (128, 128), (129, None)]
+)
+def test_source_lengths_fall_into_buckets(tokens: int, bucket: int | None) -> None:
+    assert source_bucket(tokens) == bucket
+
+
+def test_only_warm_buckets_and_fitting_calls_take_the_compiled_path() -> None:
+    compiled = CompiledDecoding(buckets=(32, 64), max_new=40)
+    assert compiled.usable(1, 20, 30) is None  # nothing compiled yet
+    compiled.warm(lambda bucket: None, threading.Lock())
+    assert compiled.usable(1, 20, 30) == 32 and compiled.usable(BATCH, 50, 40) == 64
+    assert compiled.usable(BATCH + 1, 20, 30) is None  # more rows than a bucket has
+    assert compiled.usable(1, 20, 41) is None  # more tokens than the static cache holds
+    assert compiled.usable(1, 100, 30) is None  # a source bucket never compiled
+
+
+def test_a_compile_failure_turns_the_fast_path_off_for_good() -> None:
+    compiled = CompiledDecoding(buckets=(32, 64), max_new=40)
+
+    def broken(bucket: int) -> None:
+        raise RuntimeError("no kernel for this GPU")
+
+    compiled.warm(broken, threading.Lock())
+    assert compiled.failed == "RuntimeError: no kernel for this GPU"
+    assert compiled.warm_buckets == set() and compiled.usable(1, 20, 30) is None
+
+
+def test_compiled_decoding_matches_eager_without_recompiling(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    from torch._dynamo.utils import counters
+
+    backend = TransformersBackend(str(tiny_model), "cpu", "float32", tmp_path, False)
+    assert backend.compiled is None  # only CUDA compiles by default
+    lengths = [len(backend.tokenizer(t).input_ids) for t in TEXTS]
+    assert max(lengths) <= 32  # one bucket holds every call below
+    eager = {
+        tgt: backend.generate(TEXTS, "eng_Latn", tgt, 20).tolist()
+        for tgt in ("jpn_Jpan", "kor_Hang")
+    }
+    compiled = CompiledDecoding(mode="default", all_devices=True, buckets=(32,), max_new=24)
+    backend.compiled = compiled
+    backend.prepare("jpn_Jpan")  # starts the warm-up in the background
+    assert backend._warming is not None
+    backend._warming.join(300)
+    assert compiled.failed is None and compiled.warm_buckets == {32}
+    graphs = counters["stats"]["unique_graphs"]
+    assert graphs > 0
+    for tgt, expected in eager.items():
+        assert backend.generate(TEXTS, "eng_Latn", tgt, 20).tolist() == expected
+        assert backend.generate(TEXTS[:1], "eng_Latn", tgt, 12).tolist()[0] == expected[0][:13]
+    assert counters["stats"]["unique_graphs"] == graphs  # the buckets held: no new compile

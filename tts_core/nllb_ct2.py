@@ -1,0 +1,125 @@
+"""NLLB-200 on CTranslate2 (CPU or CUDA), converted once from the same model and cached.
+
+The output vocabulary is restricted with CTranslate2's vocabulary map (``vmap.txt``), which it
+reads from the model folder: each target script gets a folder of links to the converted model
+plus its own map (tts_core.vocabulary). Greedy decoding calls back after every token, which is
+where a cancelled sentence stops.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import threading
+from pathlib import Path
+from typing import Any
+
+from tts_core.nllb import TranslationError, load_tokenizer, not_available, slug
+from tts_core.vocabulary import VERSION, script_of, target_pieces, vmap_text
+
+log = logging.getLogger(__name__)
+
+
+class CTranslate2Backend:
+    """One translator is loaded at a time: a target in another script reloads it (~1 s)."""
+
+    def __init__(
+        self, model: str, device: str, dtype: str, cache_dir: Path, limit_vocabulary: bool = True
+    ) -> None:
+        try:
+            import ctranslate2
+        except ImportError:
+            raise TranslationError("backend ctranslate2 needs: pip install ctranslate2") from None
+        self._ct2 = ctranslate2
+        self.device = device
+        self.compute = "int8" if dtype in ("auto", "int8") else dtype
+        self.name = f"ctranslate2-{self.compute}"
+        self.limit_vocabulary = limit_vocabulary
+        self.tokenizer = load_tokenizer(model, cache_dir)
+        out = cache_dir / "ct2" / f"{slug(model)}-{self.compute}-{ctranslate2.__version__}"
+        if not (out / "model.bin").exists():
+            log.info("converting %s for CTranslate2 (%s), once", model, self.compute)
+            tmp = out.with_name(out.name + ".tmp")
+            try:
+                converter = ctranslate2.converters.TransformersConverter(model)
+                converter.convert(str(tmp), quantization=self.compute, force=True)
+            except OSError as exc:
+                raise not_available(model, exc) from None
+            os.replace(tmp, out)
+        self.folder = out
+        self._loaded: tuple[str | None, Any] | None = None
+
+    def _folder_for(self, tgt: str) -> tuple[str | None, Path]:
+        """The model folder for ``tgt``: the plain one, or its script's folder with a vmap."""
+        vocab = self.tokenizer.get_vocab() if self.limit_vocabulary else {}
+        ids = target_pieces(vocab, tgt, self.tokenizer.all_special_ids) if vocab else None
+        if ids is None:
+            return None, self.folder
+        key = script_of(tgt)
+        folder = self.folder.with_name(f"{self.folder.name}.vmap-{key}-v{VERSION}")
+        if not (folder / "vmap.txt").exists():
+            tmp = folder.with_name(folder.name + ".tmp")
+            shutil.rmtree(tmp, ignore_errors=True)
+            tmp.mkdir(parents=True)
+            for item in self.folder.iterdir():
+                (tmp / item.name).symlink_to(item.resolve())
+            (tmp / "vmap.txt").write_text(vmap_text(vocab, ids), encoding="utf-8")
+            shutil.rmtree(folder, ignore_errors=True)
+            os.replace(tmp, folder)
+        return key, folder
+
+    def _translator(self, tgt: str) -> tuple[Any, bool]:
+        """The loaded translator for ``tgt`` and whether it restricts the vocabulary."""
+        key = script_of(tgt) if self.limit_vocabulary else None
+        if self._loaded is None or self._loaded[0] != key:
+            used, folder = self._folder_for(tgt)
+            self._loaded = None  # free the previous one before loading the next
+            translator = self._ct2.Translator(
+                str(folder), device=self.device, compute_type=self.compute
+            )
+            self._loaded = (key, (translator, used is not None))
+        pair: tuple[Any, bool] = self._loaded[1]
+        return pair
+
+    def prepare(self, tgt: str) -> None:
+        self._translator(tgt)
+
+    def hypotheses(
+        self,
+        texts: list[str],
+        src: str,
+        tgt: str,
+        max_new_tokens: int,
+        stop: threading.Event | None = None,
+    ) -> Any:
+        """Token strings out, starting with the forced target language token."""
+        translator, vmap = self._translator(tgt)
+        self.tokenizer.src_lang = src
+        sources = [self.tokenizer.convert_ids_to_tokens(self.tokenizer(t).input_ids) for t in texts]
+        results = translator.translate_batch(
+            sources,
+            target_prefix=[[tgt]] * len(texts),
+            beam_size=1,
+            max_decoding_length=max_new_tokens + 1,
+            no_repeat_ngram_size=4,
+            use_vmap=vmap,
+            # Called for every token of greedy decoding; True ends the batch (cancelled speech).
+            callback=(lambda _step: stop.is_set()) if stop is not None else None,
+        )
+        return [r.hypotheses[0] for r in results]
+
+    def translate_batch(
+        self,
+        texts: list[str],
+        src: str,
+        tgt: str,
+        max_new_tokens: int,
+        stop: threading.Event | None = None,
+    ) -> list[str]:
+        out = []
+        for hypothesis in self.hypotheses(texts, src, tgt, max_new_tokens, stop):
+            tokens = hypothesis[1:]  # drop the forced language token
+            ids = self.tokenizer.convert_tokens_to_ids(tokens)
+            out.append(self.tokenizer.decode(ids, skip_special_tokens=True))
+        return out
