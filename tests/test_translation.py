@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -55,7 +56,7 @@ def test_unavailable_devices_and_backends_are_clear_errors() -> None:
 @pytest.mark.parametrize(
     ("backend", "device", "dtype"),
     [
-        ("auto", "cpu", ("torch-int8", "int8")),
+        ("auto", "cpu", ("ctranslate2", "int8")),
         ("auto", "cuda", ("transformers", "float16")),
         ("auto", "mps", ("transformers", "float16")),
         ("transformers", "cpu", ("transformers", "float32")),
@@ -66,6 +67,11 @@ def test_unavailable_devices_and_backends_are_clear_errors() -> None:
 def test_backend_and_dtype_selection(backend: str, device: str, dtype: tuple[str, str]) -> None:
     chosen = pick_backend(backend, device)
     assert (chosen, pick_dtype("auto", device, chosen)) == dtype
+
+
+def test_without_ctranslate2_the_cpu_gets_torch_int8() -> None:
+    assert pick_backend("auto", "cpu", ctranslate2=False) == "torch-int8"
+    assert pick_backend("auto", "cuda", ctranslate2=False) == "transformers"
 
 
 def test_transformers_forces_the_target_language_token(tiny_model: Path, tmp_path: Path) -> None:
@@ -307,3 +313,28 @@ def test_the_real_model_stops_when_told(tiny_model: Path, tmp_path: Path) -> Non
     stop.set()
     ids = backend.generate(["All tests passed."], "eng_Latn", "jpn_Jpan", 50, stop)
     assert ids.shape[1] <= 3  # decoder start, language token, at most one more
+
+
+def hub_cache(tiny_model: Path, cache: Path, repo: str = "local/tiny-nllb") -> str:
+    """The tiny model laid out as the hub's cache holds a download (refs/main -> snapshot)."""
+    folder = cache / ("models--" + repo.replace("/", "--"))
+    commit = "0" * 40
+    (folder / "refs").mkdir(parents=True)
+    (folder / "refs" / "main").write_text(commit)
+    shutil.copytree(tiny_model, folder / "snapshots" / commit)
+    return repo
+
+
+@pytest.mark.parametrize("kind", ["transformers", "ctranslate2"])
+def test_a_hub_model_loads_from_our_cache_offline(
+    tiny_model: Path, tmp_path: Path, kind: str
+) -> None:
+    repo = hub_cache(tiny_model, tmp_path / "hub")
+    from_hub = load_backend(repo, kind, "cpu", "auto", tmp_path / "hub")
+    from_folder = load_backend(str(tiny_model), kind, "cpu", "auto", tmp_path / "folder")
+    assert from_hub.name == from_folder.name
+    assert from_hub.translate_batch(TEXTS, "eng_Latn", "jpn_Jpan", 8) == (
+        from_folder.translate_batch(TEXTS, "eng_Latn", "jpn_Jpan", 8)
+    )
+    if isinstance(from_hub, CTranslate2Backend):  # converted from the cached snapshot
+        assert from_hub.folder.parent == tmp_path / "hub" / "ct2"

@@ -143,21 +143,16 @@ def cmd_download_model(args: argparse.Namespace, p: _paths.Paths) -> int:
 
 def download_model(model: str, p: _paths.Paths) -> str:
     """Fetch ``model`` into our cache (progress bars on stderr); a local directory is kept."""
-    if os.path.isdir(model):
-        return model
     try:
-        from huggingface_hub import snapshot_download
         from huggingface_hub.errors import LocalEntryNotFoundError
+
+        from tts_core.nllb import snapshot
     except ImportError:
         raise ClaudeTTSError(
             "translation needs torch and transformers: pip install 'claude-tts[translate]'"
         ) from None
     try:
-        path: str = snapshot_download(
-            model,
-            cache_dir=str(p.cache / "models"),
-            allow_patterns=["*.json", "*.safetensors", "*.model", "*.txt"],
-        )
+        return snapshot(model, p.cache / "models")
     except LocalEntryNotFoundError:
         raise ClaudeTTSError(
             f"cannot download {model}: the hub cannot be reached (offline?); "
@@ -165,7 +160,6 @@ def download_model(model: str, p: _paths.Paths) -> str:
         ) from None
     except Exception as exc:  # the hub's errors: unknown repo, HTTP failures...
         raise ClaudeTTSError(f"cannot download {model}: {exc}") from None
-    return path
 
 
 def cmd_voices(args: argparse.Namespace, p: _paths.Paths) -> int:

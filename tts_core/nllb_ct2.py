@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from tts_core.nllb import TranslationError, load_tokenizer, not_available, slug
+from tts_core.nllb import TranslationError, load_tokenizer, not_available, slug, snapshot
 from tts_core.vocabulary import VERSION, script_of, target_pieces, vmap_text
 
 log = logging.getLogger(__name__)
@@ -42,9 +42,10 @@ class CTranslate2Backend:
             log.info("converting %s for CTranslate2 (%s), once", model, self.compute)
             tmp = out.with_name(out.name + ".tmp")
             try:
-                converter = ctranslate2.converters.TransformersConverter(model)
+                # The converter knows no cache folder: give it ours, where download-model put it.
+                converter = ctranslate2.converters.TransformersConverter(snapshot(model, cache_dir))
                 converter.convert(str(tmp), quantization=self.compute, force=True)
-            except OSError as exc:
+            except Exception as exc:  # OSError, the hub's "not in the cache and offline"...
                 raise not_available(model, exc) from None
             os.replace(tmp, out)
         self.folder = out

@@ -69,7 +69,7 @@ class TransformersBackend:
         self.head = LimitedHead.wrap(self.model) if limit_vocabulary else None
         self.vocab: dict[str, int] = self.tokenizer.get_vocab() if self.head else {}
         self._keys: dict[str, str | None] = {}
-        self.compiled = CompiledDecoding() if compile_gpu and device == "cuda" else None
+        self.compiled = _compiled() if compile_gpu and device == "cuda" else None
         self._lock = threading.Lock()  # generate and the compile warm-up take turns
         self._warming: threading.Thread | None = None
 
@@ -177,3 +177,11 @@ class TransformersBackend:
         out = self.generate(texts, src, tgt, max_new_tokens, stop)
         decoded: list[str] = self.tokenizer.batch_decode(out, skip_special_tokens=True)
         return decoded
+
+
+def _compiled() -> CompiledDecoding | None:
+    try:
+        return CompiledDecoding()
+    except ImportError:  # a transformers without CompileConfig: eager
+        log.warning("this transformers cannot compile generation; decoding stays eager")
+        return None
