@@ -40,7 +40,8 @@ SPM_PIECES = 256000  # NLLB's sentencepiece model; the language codes and <mask>
 CPU = ["transformers fp32", "transformers fp32 +vocab", "transformers bf16", "torch-int8",
        "torch-int8 +vocab", "ctranslate2 int8", "ctranslate2 int8 +vocab"]  # fmt: skip
 GPU = ["transformers fp32", "transformers fp16", "transformers fp16 +vocab",
-       "transformers bf16", "ctranslate2 float16", "ctranslate2 float16 +vocab"]  # fmt: skip
+       "transformers bf16", "transformers fp16 compiled", "transformers bf16 compiled",
+       "ctranslate2 float16", "ctranslate2 float16 +vocab"]  # fmt: skip
 
 
 def piece(i: int, share: float) -> str:
@@ -81,12 +82,14 @@ def rss_mb() -> float:
 def variant(name: str, folder: Path, cache: Path, device: str, n: int) -> dict[str, float]:
     """Run in a fresh process: load one backend, time it, report as JSON."""
     import torch
+    from transformers import BatchEncoding
 
+    from tts_core.nllb_compiled import BATCH, SOURCE_STEP, CompiledDecoding
     from tts_core.nllb_ct2 import CTranslate2Backend
     from tts_core.nllb_torch import TransformersBackend
 
-    limit = name.endswith("+vocab")
-    kind, _, short = name.removesuffix(" +vocab").partition(" ")
+    limit, compiled = name.endswith("+vocab"), name.endswith(" compiled")
+    kind, _, short = name.removesuffix(" +vocab").removesuffix(" compiled").partition(" ")
     dtype = {"fp32": "float32", "fp16": "float16", "bf16": "bfloat16", "": "int8"}.get(short, short)
     start = time.perf_counter()
     tgt = "jpn_Jpan"
@@ -95,15 +98,27 @@ def variant(name: str, folder: Path, cache: Path, device: str, n: int) -> dict[s
         backend = CTranslate2Backend(str(folder), device, dtype, cache, limit)
         backend.prepare(tgt)
     else:
-        backend = TransformersBackend(str(folder), device, dtype, cache, limit)
+        backend = TransformersBackend(str(folder), device, dtype, cache, limit, compiled)
+        if compiled and device == "cpu":  # a dry run of the bench itself (no CUDA graphs)
+            backend.compiled = CompiledDecoding(mode="default", all_devices=True, buckets=(32,))
         backend.prepare(tgt)
+        if backend._warming is not None:  # compiled: every bucket, in the background
+            backend._warming.join()
+            if backend.compiled is None or backend.compiled.failed:
+                sys.exit(f"compile failed: {backend.compiled and backend.compiled.failed}")
     load = time.perf_counter() - start
     tok = backend.tokenizer
-    ids = torch.randint(4, SPM_PIECES, (1, SRC_TOKENS))
+    ids = torch.randint(4, min(SPM_PIECES, len(tok) - 210), (1, SRC_TOKENS))
     ids[0, -1] = tok.eos_token_id
     source = tok.convert_ids_to_tokens(ids[0].tolist())
 
     def go() -> Any:
+        if compiled:  # a full bucket, as the daemon sends it: BATCH rows of SOURCE_STEP tokens
+            padded = torch.full((BATCH, SOURCE_STEP), tok.pad_token_id)
+            padded[:, :SRC_TOKENS] = ids
+            enc = BatchEncoding({"input_ids": padded, "attention_mask": padded != tok.pad_token_id})
+            extra = backend.compiled.generate_kwargs() | {"no_repeat_ngram_size": 0}
+            return backend._generate(enc, tgt, NEW_TOKENS, None, min_new_tokens=NEW_TOKENS, **extra)
         if isinstance(backend, CTranslate2Backend):
             translator, vmap = backend._translator(tgt)
             return translator.translate_batch(

@@ -154,17 +154,16 @@ class TransformersBackend:
                 cancelled = stop is not None and stop.is_set()
                 return torch.full((input_ids.shape[0],), cancelled, dtype=torch.bool)
 
+        options: dict[str, Any] = {
+            "stopping_criteria": StoppingCriteriaList([Abort()]),
+            "forced_bos_token_id": self.tokenizer.convert_tokens_to_ids(tgt),
+            "max_new_tokens": max_new_tokens,
+            "num_beams": 1,
+            "do_sample": False,
+            "no_repeat_ngram_size": 4,
+        }
         with torch.inference_mode():
-            return self.model.generate(
-                **enc.to(self.device),
-                stopping_criteria=StoppingCriteriaList([Abort()]),
-                forced_bos_token_id=self.tokenizer.convert_tokens_to_ids(tgt),
-                max_new_tokens=max_new_tokens,
-                num_beams=1,
-                do_sample=False,
-                no_repeat_ngram_size=4,
-                **extra,
-            )
+            return self.model.generate(**enc.to(self.device), **(options | extra))
 
     def translate_batch(
         self,
