@@ -159,3 +159,32 @@ def test_voices_lists_every_engine() -> None:
         "available": False,
         "reason": "the 'say' command is missing (it ships with macOS only)",
     }
+
+
+@pytest.mark.parametrize(
+    ("t", "line"),
+    [
+        ({"state": "off"}, "off"),
+        ({"state": "loading"}, "loading"),
+        ({"state": "failed", "error": "no model here"}, "failed: no model here"),
+        (
+            {"state": "ready", "backend": "ctranslate2-int8", "device": "cpu",
+             "limited_vocabulary": ["Jpan"], "translated": 12, "cache_hits": 3},
+            "ready, ctranslate2-int8 on cpu, vocabulary limited to Jpan; 12 translated, "
+            "3 cache hits",
+        ),
+        (
+            {"state": "ready", "backend": "transformers-float16", "device": "cuda",
+             "limited_vocabulary": [], "compiled_source_sizes": [32, 64], "compile_error": None},
+            "ready, transformers-float16 on cuda, compiled for 32/64 tokens",
+        ),
+        (
+            {"state": "ready", "backend": "transformers-float16", "device": "cuda",
+             "compiled_source_sizes": [], "compile_error": "RuntimeError: no"},
+            "ready, transformers-float16 on cuda, compiling "
+            "(compile failed, eager: RuntimeError: no)",
+        ),
+    ],
+)  # fmt: skip
+def test_status_says_what_translation_is_doing(t: dict[str, object], line: str) -> None:
+    assert cli.translation_line(t) == line

@@ -147,6 +147,9 @@ class FakeBackend:
     def prepare(self, tgt: str) -> None:
         self.prepared.append(tgt)
 
+    def details(self) -> dict[str, object]:
+        return {"prepared": self.prepared}
+
     def translate_batch(
         self,
         texts: list[str],

@@ -30,6 +30,8 @@ def test_the_daemon_loads_the_model_in_the_background_and_translates(
     try:
         st = d.wait_for(lambda s: s["translation"]["state"] == "ready", timeout=60)
         assert st["translation"]["backend"] == "transformers-float32"
+        # Got ready for the configured language while loading: its vocabulary is limited.
+        assert st["translation"]["limited_vocabulary"] == ["Jpan"]
         client.request(Say("All tests passed. The build finished."), paths=d.paths)
         st = d.wait_for(lambda s: s["counters"]["in_progress"] == 0 and not s["speaking"])
         t = st["translation"]

@@ -18,6 +18,7 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from tts_core import __version__, client
 from tts_core import paths as _paths
@@ -129,10 +130,30 @@ def cmd_status(args: argparse.Namespace, p: _paths.Paths) -> int:
         f"{c['failed']} failed"
     )
     print(f"  last error: {status['last_error'] or 'none'}")
+    print(f"  translation: {translation_line(status.get('translation', {}))}")
     for stage, t in status.get("timings", {}).items():
         print(f"  {stage:>11}: p50 {t['p50']:.0f} ms, p95 {t['p95']:.0f} ms ({t['n']})")
     print(f"  log: {status['log_file']}")
     return 0
+
+
+def translation_line(t: dict[str, Any]) -> str:
+    """One line of ``status`` for the translation model."""
+    state = t.get("state", "off")
+    if state == "failed":
+        return f"failed: {t.get('error')}"
+    if state != "ready":
+        return str(state)
+    line = f"ready, {t['backend']} on {t['device']}"
+    if t.get("limited_vocabulary"):
+        line += f", vocabulary limited to {', '.join(t['limited_vocabulary'])}"
+    if "compiled_source_sizes" in t:
+        sizes = t["compiled_source_sizes"]
+        line += f", compiled for {'/'.join(map(str, sizes))} tokens" if sizes else ", compiling"
+        if t.get("compile_error"):
+            line += f" (compile failed, eager: {t['compile_error']})"
+    counts = [f"{t[k]} {k.replace('_', ' ')}" for k in ("translated", "cache_hits") if t.get(k)]
+    return line + (f"; {', '.join(counts)}" if counts else "")
 
 
 def cmd_say(args: argparse.Namespace, p: _paths.Paths) -> int:

@@ -46,6 +46,10 @@ class Backend(Protocol):
         first sentence does not pay for it."""
         ...
 
+    def details(self) -> dict[str, object]:
+        """What the speed-ups are doing, for ``claude-tts status``."""
+        ...
+
 
 def pick_device(requested: str, cuda: bool, mps: bool) -> str:
     """``auto`` -> mps on Apple silicon, else cuda, else cpu; an explicit choice must exist."""

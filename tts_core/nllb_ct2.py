@@ -83,6 +83,10 @@ class CTranslate2Backend:
         pair: tuple[Any, bool] = self._loaded[1]
         return pair
 
+    def details(self) -> dict[str, object]:
+        limited = self._loaded is not None and self._loaded[1][1]
+        return {"limited_vocabulary": [self._loaded[0]] if limited and self._loaded else []}
+
     def prepare(self, tgt: str) -> None:
         self._translator(tgt)
 

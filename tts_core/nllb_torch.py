@@ -88,6 +88,13 @@ class TransformersBackend:
             )
             self._warming.start()
 
+    def details(self) -> dict[str, object]:
+        out: dict[str, object] = {"limited_vocabulary": sorted(k for k in self._keys.values() if k)}
+        if self.compiled is not None:
+            out["compiled_source_sizes"] = sorted(self.compiled.warm_buckets)
+            out["compile_error"] = self.compiled.failed
+        return out
+
     def _limit_key(self, tgt: str) -> str | None:
         """Build ``tgt``'s restricted output layer once; its key (None: no restriction)."""
         if self.head is None:

@@ -187,6 +187,7 @@ class Translator:
             "backend": self.backend.name if self.backend else None,
             "device": self.backend.device if self.backend else None,
             "load_s": round(self.load_s, 2) if self.load_s is not None else None,
+            **(self.backend.details() if self.backend else {}),
             **self.counts,
         }
 
