@@ -22,8 +22,8 @@ class LimitedHead(torch.nn.Module):
         self.full = full
         self.vocab_size = vocab_size
         self._rows = rows  # float weights of every row (the tied embedding: not a copy)
-        self._layers: dict[str, tuple[torch.Tensor, torch.nn.Module]] = {}
-        self._active: tuple[torch.Tensor, torch.nn.Module, torch.Tensor, torch.Tensor] | None = None
+        self._layers: dict[str, tuple[torch.Tensor, torch.nn.Module, torch.Tensor]] = {}
+        self._active: tuple[torch.nn.Module, torch.Tensor, torch.Tensor] | None = None
 
     @classmethod
     def wrap(cls, model: Any) -> LimitedHead | None:
@@ -46,35 +46,48 @@ class LimitedHead(torch.nn.Module):
         """Build the small layer for one target script, once."""
         if key in self._layers:
             return
-        index = torch.tensor(ids, dtype=torch.long, device=self._rows.device)
+        device = self._rows.device
+        index = torch.tensor(ids, dtype=torch.long, device=device)
         layer = torch.nn.Linear(self._rows.shape[1], len(ids), bias=False)
-        layer = layer.to(device=self._rows.device, dtype=self._rows.dtype)
+        layer = layer.to(device=device, dtype=self._rows.dtype)
         with torch.no_grad():
             layer.weight.copy_(self._rows.index_select(0, index))
         if _is_int8(self.full):
             layer = quantize_int8(torch.nn.Sequential(layer))[0]
-        self._layers[key] = (index, layer.eval())
+        # Where each piece's score is found in [small layer | copied rows | -inf]: the last.
+        where = torch.full((self.vocab_size,), len(ids), dtype=torch.long)
+        where[index.cpu()] = torch.arange(len(ids))
+        self._layers[key] = (index, layer.eval(), where)
 
     def limit(self, key: str | None, copy_ids: Iterable[int] = ()) -> None:
         """Score only ``key``'s pieces plus ``copy_ids`` from now on; None: the whole vocabulary."""
         if key is None:
             self._active = None
             return
-        index, layer = self._layers[key]
-        extra = torch.tensor(sorted(copy_ids), dtype=torch.long, device=self._rows.device)
-        self._active = (index, layer, extra, self._rows.index_select(0, extra))
+        index, layer, where = self._layers[key]
+        extra = sorted(copy_ids)
+        gather = where.clone()
+        gather[gather == len(index)] += len(extra)  # the -inf column moves past the copies
+        gather[extra] = len(index) + torch.arange(len(extra))
+        rows = self._rows.index_select(
+            0, torch.tensor(extra, dtype=torch.long, device=index.device)
+        )
+        self._active = (layer, rows, gather.to(index.device))
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
         if self._active is None:
             out: torch.Tensor = self.full(hidden)
             return out
-        index, layer, extra, extra_rows = self._active
+        layer, rows, gather = self._active
         small = layer(hidden)
-        out = small.new_full((*hidden.shape[:-1], self.vocab_size), float("-inf"))
-        out.index_copy_(-1, index, small)
-        if extra.numel():
-            out.index_copy_(-1, extra, (hidden @ extra_rows.T).to(out.dtype))
-        return out
+        parts = [
+            small,
+            (hidden @ rows.T).to(small.dtype),
+            small.new_full((*small.shape[:-1], 1), float("-inf")),
+        ]
+        # A gather, not a scatter into a full-size tensor: index_select is fast on every device
+        # (MPS's index_copy was not).
+        return torch.cat(parts, dim=-1).index_select(-1, gather)
 
 
 def _is_int8(module: torch.nn.Module) -> bool:

@@ -159,7 +159,9 @@ class TransformersBackend:
         class Abort(StoppingCriteria):
             def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
                 cancelled = stop is not None and stop.is_set()
-                return torch.full((input_ids.shape[0],), cancelled, dtype=torch.bool)
+                # On the model's device: generate ORs it with its own flags (CUDA, MPS).
+                shape = (input_ids.shape[0],)
+                return torch.full(shape, cancelled, dtype=torch.bool, device=input_ids.device)
 
         options: dict[str, Any] = {
             "stopping_criteria": StoppingCriteriaList([Abort()]),
