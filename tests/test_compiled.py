@@ -48,12 +48,15 @@ def test_compiled_decoding_matches_eager_without_recompiling(
 ) -> None:
     from torch._dynamo.utils import counters
 
-    backend = TransformersBackend(str(tiny_model), "cpu", "float32", tmp_path, False)
-    assert backend.compiled is None  # only CUDA compiles by default
+    # The daemon's default: the vocabulary limited for eager calls. Compiled calls score the
+    # whole vocabulary (one graph for all), so they must equal an unlimited eager model.
+    backend = TransformersBackend(str(tiny_model), "cpu", "float32", tmp_path)
+    assert backend.compiled is None and backend.head is not None  # only CUDA compiles itself
+    unlimited = TransformersBackend(str(tiny_model), "cpu", "float32", tmp_path, False)
     lengths = [len(backend.tokenizer(t).input_ids) for t in TEXTS]
     assert max(lengths) <= 32  # one bucket holds every call below
     eager = {
-        tgt: backend.generate(TEXTS, "eng_Latn", tgt, 20).tolist()
+        tgt: unlimited.generate(TEXTS, "eng_Latn", tgt, 20).tolist()
         for tgt in ("jpn_Jpan", "kor_Hang")
     }
     compiled = CompiledDecoding(mode="default", all_devices=True, buckets=(32,), max_new=24)
@@ -65,6 +68,7 @@ def test_compiled_decoding_matches_eager_without_recompiling(
     graphs = counters["stats"]["unique_graphs"]
     assert graphs > 0
     for tgt, expected in eager.items():
+        backend.generate(TEXTS, "eng_Latn", tgt, 30)  # longer than the cache: eager, limited
         assert backend.generate(TEXTS, "eng_Latn", tgt, 20).tolist() == expected
         assert backend.generate(TEXTS[:1], "eng_Latn", tgt, 12).tolist()[0] == expected[0][:13]
     assert counters["stats"]["unique_graphs"] == graphs  # the buckets held: no new compile
