@@ -190,6 +190,12 @@ def test_loading_gets_the_model_ready_for_the_spoken_language() -> None:
         t.start(warm=warm)
         assert t.wait_loaded(5) and t.state == "ready"
     assert [f.prepared for f in fakes] == [["jpn_Jpan"], []]  # English needs no translation
+    t.warm(lookup("ko"))  # the user switched languages: ready before the first sentence
+    t.warm(EN)
+    deadline = time.monotonic() + 5
+    while fakes[1].prepared != ["kor_Hang"] and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert fakes[1].prepared == ["kor_Hang"]
 
 
 def test_masking_puts_protected_spans_and_glossary_terms_back() -> None:

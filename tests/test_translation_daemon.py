@@ -39,6 +39,13 @@ def test_the_daemon_loads_the_model_in_the_background_and_translates(
         # (first sentence alone, then the rest) ran through the model and its checks.
         assert t.get("rejected", 0) + t.get("translated", 0) == 2
         assert st["counters"]["spoken"] == 1
+        # Another language, same model: made ready on the config reload, not at its first word.
+        write_config(
+            isolated_home,
+            f"language: ko\nvoice: {{engine: espeak}}\n"
+            f"translation: {{model: '{tiny_model}', backend: transformers}}\n",
+        )
+        d.wait_for(lambda s: s["translation"]["limited_vocabulary"] == ["Hang", "Jpan"])
     finally:
         stop_daemon(d)
 

@@ -85,6 +85,19 @@ class Translator:
         self.state = "loading"
         threading.Thread(target=self._load, args=(warm,), name="nllb-load", daemon=True).start()
 
+    def warm(self, target: Language) -> None:
+        """Get a loaded model ready for another target language in the background (the user
+        changed ``language``), so that its first sentence does not pay for it."""
+        backend = self.backend
+        if self.state != "ready" or backend is None or not self.needed(target):
+            return
+
+        def run() -> None:
+            with self._run_lock:
+                self._prepare(backend, target.nllb)
+
+        threading.Thread(target=run, name="nllb-warm", daemon=True).start()
+
     def _load(self, warm: Language | None = None) -> None:
         t0 = time.monotonic()
         try:
@@ -206,6 +219,7 @@ class TranslatorSlot:
         latest = self.next or self.current
         if latest is not None and _same_model(latest, options, source):
             latest.options = options
+            latest.warm(target)
             return
         if not (options.enabled and target.nllb != source.nllb):
             return  # nothing to load until a config needs translation
