@@ -5,6 +5,7 @@ code on both."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,19 @@ def test_only_warm_buckets_and_fitting_calls_take_the_compiled_path() -> None:
     assert compiled.usable(BATCH + 1, 20, 30) is None  # more rows than a bucket has
     assert compiled.usable(1, 20, 41) is None  # more tokens than the static cache holds
     assert compiled.usable(1, 100, 30) is None  # a source bucket never compiled
+
+
+def test_each_bucket_waits_for_a_quiet_model() -> None:
+    compiled = CompiledDecoding(buckets=(32, 64), quiet=0.3)
+    last_use = time.monotonic()  # a translation just ended
+    started: list[float] = []
+    compiled.warm(
+        lambda bucket: started.append(time.monotonic() - last_use),
+        threading.Lock(),
+        lambda: time.monotonic() - last_use,
+    )
+    assert len(started) == 2 and all(t >= 0.3 for t in started)
+    assert compiled.warm_buckets == {32, 64}
 
 
 def test_a_compile_failure_turns_the_fast_path_off_for_good() -> None:

@@ -29,6 +29,7 @@ BATCH = 4
 SOURCE_STEP = 32
 SOURCE_MAX = 128
 MAX_NEW = 160
+QUIET_S = 2.0
 
 
 def source_bucket(tokens: int) -> int | None:
@@ -47,6 +48,7 @@ class CompiledDecoding:
         all_devices: bool = False,
         buckets: tuple[int, ...] = tuple(range(SOURCE_STEP, SOURCE_MAX + 1, SOURCE_STEP)),
         max_new: int = MAX_NEW,
+        quiet: float = QUIET_S,
     ) -> None:
         from transformers import CompileConfig
 
@@ -55,6 +57,7 @@ class CompiledDecoding:
             self.config._compile_all_devices = True  # type: ignore[assignment]
         self.buckets = buckets
         self.max_new = max_new
+        self.quiet = quiet
         self.warm_buckets: set[int] = set()
         self.failed: str | None = None
         self.compile_s: dict[int, float] = {}
@@ -69,11 +72,20 @@ class CompiledDecoding:
     def generate_kwargs(self) -> dict[str, Any]:
         return {"cache_implementation": "static", "compile_config": self.config}
 
-    def warm(self, run: Callable[[int], object], lock: threading.Lock) -> None:
+    def warm(
+        self,
+        run: Callable[[int], object],
+        lock: threading.Lock,
+        idle_for: Callable[[], float] = lambda: float("inf"),
+    ) -> None:
         """Compile each bucket by running ``run(bucket)`` once (a full batch of that source
         length, ``max_new`` tokens: the cache keeps that size), taking ``lock`` per bucket so
-        that speech can go between two."""
+        that speech can go between two. A bucket starts only after ``self.quiet`` seconds
+        without translations (``idle_for()`` says how long it has been): a compile holds the
+        model for seconds, and speech that is flowing should not wait for it."""
         for bucket in self.buckets:
+            while (left := self.quiet - idle_for()) > 0:
+                time.sleep(left)
             if self.failed:
                 return
             t0 = time.monotonic()
@@ -84,10 +96,7 @@ class CompiledDecoding:
                     self.failed = f"{type(exc).__name__}: {exc}"
                     log.warning("compiled decoding off, eager from now on: %s", self.failed)
                     return
-            t0 = self.compile_s[bucket] = round(time.monotonic() - t0, 1)
+            self.compile_s[bucket] = round(time.monotonic() - t0, 1)
             self.warm_buckets.add(bucket)
-            log.info(
-                "compiled decoding ready for %d source tokens (%.1f s)",
-                bucket,
-                self.compile_s[bucket],
-            )
+            seconds = self.compile_s[bucket]
+            log.info("compiled decoding ready for %d source tokens (%.1f s)", bucket, seconds)

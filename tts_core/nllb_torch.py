@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import warnings
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,7 @@ class TransformersBackend:
         self._keys: dict[str, str | None] = {}
         self.compiled = _compiled() if compile_gpu and device == "cuda" else None
         self._lock = threading.Lock()  # generate and the compile warm-up take turns
+        self._last_use = 0.0
         self._warming: threading.Thread | None = None
 
     def prepare(self, tgt: str) -> None:
@@ -116,16 +118,30 @@ class TransformersBackend:
     ) -> Any:
         """Token ids out: decoder start, the forced target language token, the translation."""
         with self._lock:
-            self.tokenizer.src_lang = src
-            enc = self.tokenizer(texts, return_tensors="pt", padding=True)
-            if self.compiled is not None:
-                bucket = self.compiled.usable(len(texts), enc.input_ids.shape[1], max_new_tokens)
-                if bucket is not None:
-                    return self._generate_compiled(texts, src, tgt, bucket, max_new_tokens, stop)
-            if self.head is not None:
-                source = self.tokenizer.convert_ids_to_tokens(enc.input_ids.flatten().tolist())
-                self.head.limit(self._limit_key(tgt), copy_pieces(self.vocab, source))
-            return self._generate(enc, tgt, max_new_tokens, stop)
+            try:
+                return self._generate_now(texts, src, tgt, max_new_tokens, stop)
+            finally:
+                self._last_use = time.monotonic()
+
+    def _generate_now(
+        self,
+        texts: list[str],
+        src: str,
+        tgt: str,
+        max_new_tokens: int,
+        stop: threading.Event | None,
+    ) -> Any:
+        """The compiled path where a warm bucket fits, else eager with the limited vocabulary."""
+        self.tokenizer.src_lang = src
+        enc = self.tokenizer(texts, return_tensors="pt", padding=True)
+        if self.compiled is not None:
+            bucket = self.compiled.usable(len(texts), enc.input_ids.shape[1], max_new_tokens)
+            if bucket is not None:
+                return self._generate_compiled(texts, src, tgt, bucket, max_new_tokens, stop)
+        if self.head is not None:
+            source = self.tokenizer.convert_ids_to_tokens(enc.input_ids.flatten().tolist())
+            self.head.limit(self._limit_key(tgt), copy_pieces(self.vocab, source))
+        return self._generate(enc, tgt, max_new_tokens, stop)
 
     def _generate_compiled(
         self,
