@@ -121,7 +121,9 @@ def variant(name: str, folder: Path, cache: Path, device: str, n: int) -> dict[s
             padded[:, :SRC_TOKENS] = ids
             enc = BatchEncoding({"input_ids": padded, "attention_mask": padded != tok.pad_token_id})
             extra = backend.compiled.generate_kwargs() | {"no_repeat_ngram_size": 0}
-            return backend._generate(enc, tgt, NEW_TOKENS, None, min_new_tokens=NEW_TOKENS, **extra)
+            return backend._on_worker(  # the thread that recorded the CUDA graphs
+                backend._generate, enc, tgt, NEW_TOKENS, None, min_new_tokens=NEW_TOKENS, **extra
+            )
         if isinstance(backend, CTranslate2Backend):
             translator, vmap = backend._translator(tgt)
             return translator.translate_batch(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,7 @@ def test_source_lengths_fall_into_buckets(tokens: int, bucket: int | None) -> No
 def test_only_warm_buckets_and_fitting_calls_take_the_compiled_path() -> None:
     compiled = CompiledDecoding(buckets=(32, 64), max_new=40)
     assert compiled.usable(1, 20, 30) is None  # nothing compiled yet
-    compiled.warm(lambda bucket: None, threading.Lock())
+    compiled.warm(lambda bucket: None)
     assert compiled.usable(1, 20, 30) == 32 and compiled.usable(BATCH, 50, 40) == 64
     assert compiled.usable(BATCH + 1, 20, 30) is None  # more rows than a bucket has
     assert compiled.usable(1, 20, 41) is None  # more tokens than the static cache holds
@@ -39,7 +40,6 @@ def test_each_bucket_waits_for_a_quiet_model() -> None:
     started: list[float] = []
     compiled.warm(
         lambda bucket: started.append(time.monotonic() - last_use),
-        threading.Lock(),
         lambda: time.monotonic() - last_use,
     )
     assert len(started) == 2 and all(t >= 0.3 for t in started)
@@ -52,7 +52,7 @@ def test_a_compile_failure_turns_the_fast_path_off_for_good() -> None:
     def broken(bucket: int) -> None:
         raise RuntimeError("no kernel for this GPU")
 
-    compiled.warm(broken, threading.Lock())
+    compiled.warm(broken)
     assert compiled.failed == "RuntimeError: no kernel for this GPU"
     assert compiled.warm_buckets == set() and compiled.usable(1, 20, 30) is None
 
@@ -75,6 +75,14 @@ def test_compiled_decoding_matches_eager_without_recompiling(
     }
     compiled = CompiledDecoding(mode="default", all_devices=True, buckets=(32,), max_new=24)
     backend.compiled = compiled
+    threads: set[str] = set()
+    generate = backend._generate
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        threads.add(threading.current_thread().name)
+        return generate(*args, **kwargs)
+
+    backend._generate = recorded  # type: ignore[method-assign]
     backend.prepare("jpn_Jpan")  # starts the warm-up in the background
     assert backend._warming is not None
     backend._warming.join(300)
@@ -86,3 +94,5 @@ def test_compiled_decoding_matches_eager_without_recompiling(
         assert backend.generate(TEXTS, "eng_Latn", tgt, 20).tolist() == expected
         assert backend.generate(TEXTS[:1], "eng_Latn", tgt, 12).tolist()[0] == expected[0][:13]
     assert counters["stats"]["unique_graphs"] == graphs  # the buckets held: no new compile
+    # CUDA graphs are kept per thread: warm-up and translations all ran on one worker thread.
+    assert len(threads) == 1 and threads.pop().startswith("nllb-cuda")

@@ -18,7 +18,6 @@ good, with one log line: eager always works.
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -75,27 +74,25 @@ class CompiledDecoding:
     def warm(
         self,
         run: Callable[[int], object],
-        lock: threading.Lock,
         idle_for: Callable[[], float] = lambda: float("inf"),
     ) -> None:
         """Compile each bucket by running ``run(bucket)`` once (a full batch of that source
-        length, ``max_new`` tokens: the cache keeps that size), taking ``lock`` per bucket so
-        that speech can go between two. A bucket starts only after ``self.quiet`` seconds
-        without translations (``idle_for()`` says how long it has been): a compile holds the
-        model for seconds, and speech that is flowing should not wait for it."""
+        length, ``max_new`` tokens: the cache keeps that size); ``run`` takes its turn with the
+        translations. A bucket starts only after ``self.quiet`` seconds without translations
+        (``idle_for()`` says how long it has been): a compile holds the model for seconds, and
+        speech that is flowing should not wait for it."""
         for bucket in self.buckets:
             while (left := self.quiet - idle_for()) > 0:
                 time.sleep(left)
             if self.failed:
                 return
             t0 = time.monotonic()
-            with lock:
-                try:
-                    run(bucket)
-                except Exception as exc:  # an unsupported GPU, a compiler error...
-                    self.failed = f"{type(exc).__name__}: {exc}"
-                    log.warning("compiled decoding off, eager from now on: %s", self.failed)
-                    return
+            try:
+                run(bucket)
+            except Exception as exc:  # an unsupported GPU, a compiler error...
+                self.failed = f"{type(exc).__name__}: {exc}"
+                log.warning("compiled decoding off, eager from now on: %s", self.failed)
+                return
             self.compile_s[bucket] = round(time.monotonic() - t0, 1)
             self.warm_buckets.add(bucket)
             seconds = self.compile_s[bucket]

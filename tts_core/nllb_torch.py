@@ -11,6 +11,8 @@ import logging
 import threading
 import time
 import warnings
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -74,21 +76,35 @@ class TransformersBackend:
         self._lock = threading.Lock()  # generate and the compile warm-up take turns
         self._last_use = 0.0
         self._warming: threading.Thread | None = None
+        self._worker: ThreadPoolExecutor | None = None
 
     def prepare(self, tgt: str) -> None:
         with self._lock:
             self._limit_key(tgt)
         if self.compiled is not None and self._warming is None:
+            compiled = self.compiled
+
+            def compile_bucket(bucket: int) -> object:
+                return self._on_worker(self._generate_compiled, [], "eng_Latn", tgt, bucket)
+
             self._warming = threading.Thread(
-                target=self.compiled.warm,
-                args=(
-                    lambda bucket: self._generate_compiled([], "eng_Latn", tgt, bucket),
-                    self._lock,
-                ),
+                target=compiled.warm,
+                args=(compile_bucket, lambda: time.monotonic() - self._last_use),
                 name="nllb-compile",
                 daemon=True,
             )
             self._warming.start()
+
+    def _on_worker(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run ``fn`` on the one thread that does all compiled-path work: CUDA graphs are
+        recorded per thread (torch keeps one graph tree per thread), so graphs recorded by the
+        warm-up are only replayed from the thread that recorded them. Without compiling: here.
+        """
+        if self.compiled is None:
+            return fn(*args, **kwargs)
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(1, thread_name_prefix="nllb-cuda")
+        return self._worker.submit(fn, *args, **kwargs).result()
 
     def details(self) -> dict[str, object]:
         out: dict[str, object] = {"limited_vocabulary": sorted(k for k in self._keys.values() if k)}
@@ -117,11 +133,7 @@ class TransformersBackend:
         stop: threading.Event | None = None,
     ) -> Any:
         """Token ids out: decoder start, the forced target language token, the translation."""
-        with self._lock:
-            try:
-                return self._generate_now(texts, src, tgt, max_new_tokens, stop)
-            finally:
-                self._last_use = time.monotonic()
+        return self._on_worker(self._generate_now, texts, src, tgt, max_new_tokens, stop)
 
     def _generate_now(
         self,
@@ -132,6 +144,20 @@ class TransformersBackend:
         stop: threading.Event | None,
     ) -> Any:
         """The compiled path where a warm bucket fits, else eager with the limited vocabulary."""
+        with self._lock:
+            try:
+                return self._generate_either(texts, src, tgt, max_new_tokens, stop)
+            finally:
+                self._last_use = time.monotonic()
+
+    def _generate_either(
+        self,
+        texts: list[str],
+        src: str,
+        tgt: str,
+        max_new_tokens: int,
+        stop: threading.Event | None,
+    ) -> Any:
         self.tokenizer.src_lang = src
         enc = self.tokenizer(texts, return_tensors="pt", padding=True)
         if self.compiled is not None:
