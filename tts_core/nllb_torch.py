@@ -73,7 +73,7 @@ class TransformersBackend:
         self.vocab: dict[str, int] = self.tokenizer.get_vocab() if self.head else {}
         self._keys: dict[str, str | None] = {}
         self.compiled = _compiled() if compile_gpu and device == "cuda" else None
-        self._lock = threading.Lock()  # generate and the compile warm-up take turns
+        self._lock = threading.Lock()  # one call at a time sets the output layer, src_lang...
         self._last_use = 0.0
         self._warming: threading.Thread | None = None
         self._worker: ThreadPoolExecutor | None = None
@@ -85,7 +85,11 @@ class TransformersBackend:
             compiled = self.compiled
 
             def compile_bucket(bucket: int) -> object:
-                return self._on_worker(self._generate_compiled, [], "eng_Latn", tgt, bucket)
+                def locked() -> object:
+                    with self._lock:
+                        return self._generate_compiled([], "eng_Latn", tgt, bucket)
+
+                return self._on_worker(locked)
 
             self._warming = threading.Thread(
                 target=compiled.warm,
