@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tts_core.nllb_compiled import BATCH, CompiledDecoding, source_bucket
+from tts_core.nllb_compiled import BATCH, CompiledDecoding, OneThread, source_bucket
 from tts_core.nllb_torch import TransformersBackend
 
 TEXTS = ["All tests passed.", "The build finished."]
@@ -96,3 +96,11 @@ def test_compiled_decoding_matches_eager_without_recompiling(
     assert counters["stats"]["unique_graphs"] == graphs  # the buckets held: no new compile
     # CUDA graphs are kept per thread: warm-up and translations all ran on one worker thread.
     assert len(threads) == 1 and threads.pop().startswith("nllb-cuda")
+
+
+def test_one_thread_runs_calls_in_turn_and_hands_back_errors() -> None:
+    worker = OneThread("test-worker")
+    assert worker.call(lambda: threading.current_thread().name) == "test-worker"
+    with pytest.raises(ZeroDivisionError):
+        worker.call(lambda: 1 / 0)
+    assert worker.call(lambda: 42) == 42  # still serving after an error

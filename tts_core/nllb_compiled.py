@@ -18,8 +18,11 @@ good, with one log line: eager always works.
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -97,3 +100,27 @@ class CompiledDecoding:
             self.warm_buckets.add(bucket)
             seconds = self.compile_s[bucket]
             log.info("compiled decoding ready for %d source tokens (%.1f s)", bucket, seconds)
+
+
+class OneThread:
+    """Runs calls one at a time on one daemon thread (a ThreadPoolExecutor's thread would hold
+    up the daemon's exit until a compile in progress ends)."""
+
+    def __init__(self, name: str) -> None:
+        self._calls: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]]] = queue.SimpleQueue()
+        threading.Thread(target=self._serve, name=name, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            fn, future = self._calls.get()
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(fn())
+                except BaseException as exc:  # handed to the caller, as an executor does
+                    future.set_exception(exc)
+
+    def call(self, fn: Callable[[], Any]) -> Any:
+        """``fn()`` on the thread; its result or its exception here."""
+        future: Future[Any] = Future()
+        self._calls.put((fn, future))
+        return future.result()

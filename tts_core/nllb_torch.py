@@ -7,17 +7,17 @@ static cache, warmed in the background (tts_core.nllb_compiled).
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 import warnings
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from tts_core.nllb import TranslationError, load_tokenizer, not_available, slug
-from tts_core.nllb_compiled import BATCH, CompiledDecoding
+from tts_core.nllb_compiled import BATCH, CompiledDecoding, OneThread
 from tts_core.vocabulary import copy_pieces, script_of, target_pieces
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ class TransformersBackend:
         self._lock = threading.Lock()  # one call at a time sets the output layer, src_lang...
         self._last_use = 0.0
         self._warming: threading.Thread | None = None
-        self._worker: ThreadPoolExecutor | None = None
+        self._worker: OneThread | None = None
 
     def prepare(self, tgt: str) -> None:
         with self._lock:
@@ -107,8 +107,8 @@ class TransformersBackend:
         if self.compiled is None:
             return fn(*args, **kwargs)
         if self._worker is None:
-            self._worker = ThreadPoolExecutor(1, thread_name_prefix="nllb-cuda")
-        return self._worker.submit(fn, *args, **kwargs).result()
+            self._worker = OneThread("nllb-cuda")
+        return self._worker.call(functools.partial(fn, *args, **kwargs))
 
     def details(self) -> dict[str, object]:
         out: dict[str, object] = {"limited_vocabulary": sorted(k for k in self._keys.values() if k)}
