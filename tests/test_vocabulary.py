@@ -36,7 +36,7 @@ def test_each_script_keeps_its_letters_digits_punctuation_and_spelling() -> None
     assert names(target_pieces(VOCAB, "rus_Cyrl", SPECIAL)) == common | {"▁при", "вет"}
     latin = {"▁hello", "world", "▁café", "ab", "▁Python", "Python"}
     assert names(target_pieces(VOCAB, "fra_Latn", SPECIAL)) == common | latin
-    assert target_pieces(VOCAB, "amh_Ethi", SPECIAL) is None  # no table: no restriction
+    assert target_pieces(VOCAB, "xxx_Zzzz", SPECIAL) is None  # no table: no restriction
 
 
 def test_writable_judges_letters_only() -> None:
@@ -136,3 +136,17 @@ def test_ctranslate2_stops_mid_batch_when_told(tiny_model: Path, tmp_path: Path)
     stop.set()
     stopped = backend.hypotheses(SENTENCES, "eng_Latn", "jpn_Jpan", 40, stop)
     assert all(len(h) <= 2 for h in stopped), stopped  # the language token, at most one more
+
+
+def test_every_nllb_script_has_letters_in_the_table() -> None:
+    import unicodedata
+
+    from tts_core.language_table import NLLB
+    from tts_core.vocabulary import OUTPUT_SCRIPTS
+
+    scripts = {code.rpartition("_")[2] for code, *_ in NLLB}
+    assert scripts <= set(OUTPUT_SCRIPTS)  # every language gets a limited vocabulary
+    names = [unicodedata.name(chr(c), "") for c in range(0x20000) if chr(c).isalpha()]
+    for script, prefixes in OUTPUT_SCRIPTS.items():
+        for prefix in prefixes:  # a misspelt prefix would match no letter at all
+            assert any(n.startswith(prefix) for n in names), (script, prefix)

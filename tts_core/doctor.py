@@ -42,6 +42,7 @@ def run_checks(p: _paths.Paths, settings: Path, offline: bool = False) -> Iterat
         yield Check("config", "fail", str(exc).splitlines()[-1], "claude-tts config check")
     if config is not None:
         yield _model(p, config)
+        yield _translation_path(config)
         yield _network(config.voice.gtts_tld, config.voice.engine, offline)
 
 
@@ -129,6 +130,37 @@ def _model(p: _paths.Paths, config: object) -> Check:
         return Check("translation model", "ok", f"{model} is downloaded")
     return Check("translation model", "fail", f"{model} is not downloaded",
                  "claude-tts download-model")  # fmt: skip
+
+
+def _translation_path(config: object) -> Check:
+    """How translation will run here: backend, device, the speed-ups that apply."""
+    from tts_core import config_file, languages
+    from tts_core.config import Config
+    from tts_core.nllb import TranslationError, choose
+    from tts_core.vocabulary import OUTPUT_SCRIPTS, script_of
+
+    assert isinstance(config, Config)
+    options, target = config.translation, config_file.resolve_language(config.language, os.environ)
+    if not options.enabled or target.nllb == languages.lookup(config.source_language).nllb:
+        return Check("translation path", "skip", f"no translation ({target.name})")
+    try:
+        backend, device, dtype = choose(options.backend, options.device, options.dtype)
+    except TranslationError as exc:
+        return Check("translation path", "fail", str(exc), "fix translation.device/backend")
+    what = f"{backend} {dtype} on {device}"
+    script = script_of(target.nllb)
+    if not options.limit_vocabulary:
+        what += ", whole vocabulary (limit_vocabulary: false)"
+    elif script in OUTPUT_SCRIPTS:
+        what += f", vocabulary limited to the {script} script"
+    else:
+        what += f", whole vocabulary (no table for the {script} script)"
+    if device == "cuda" and backend == "transformers" and options.compile:
+        what += ", decoding compiled in the background after start"
+    if backend == "torch-int8" and options.backend == "auto":
+        return Check("translation path", "warn", f"{what}: CTranslate2 is not installed",
+                     "pip install ctranslate2 (about 1.7x faster on the CPU)")  # fmt: skip
+    return Check("translation path", "ok", what)
 
 
 def _network(tld: str, engine: str, offline: bool) -> Check:

@@ -8,6 +8,7 @@ import difflib
 from dataclasses import dataclass
 
 from tts_core.errors import ClaudeTTSError
+from tts_core.language_table import NLLB
 
 
 @dataclass(frozen=True)
@@ -64,9 +65,18 @@ LANGUAGES: tuple[Language, ...] = (
 )
 # fmt: on
 
+_CURATED = {lang.nllb for lang in LANGUAGES}
+ALL: tuple[Language, ...] = LANGUAGES + tuple(
+    Language(nllb, name, nllb, gtts, espeak, None)
+    for nllb, name, gtts, espeak in NLLB
+    if nllb not in _CURATED
+)
+"""The curated rows above, then every other NLLB-200 language (its code is its NLLB code;
+name and voices from tts_core/language_table.py)."""
+
 _BY_KEY: dict[str, Language] = {}
-for _lang in LANGUAGES:
-    for _key in (_lang.code, _lang.name, _lang.nllb, _lang.native, _lang.gtts or ""):
+for _lang in ALL:
+    for _key in (_lang.code, _lang.name, _lang.nllb, _lang.native, _lang.gtts, _lang.espeak):
         if _key:
             _BY_KEY.setdefault(_key.lower().replace("_", "-"), _lang)
 

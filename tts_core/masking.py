@@ -37,6 +37,22 @@ SCRIPTS: dict[str, tuple[str, ...]] = {
     "Deva": ("DEVANAGARI",),
     "Beng": ("BENGALI",),
     "Thai": ("THAI",),
+    "Ethi": ("ETHIOPIC",),
+    "Tibt": ("TIBETAN",),
+    "Mymr": ("MYANMAR",),
+    "Tfng": ("TIFINAGH",),
+    "Gujr": ("GUJARATI",),
+    "Armn": ("ARMENIAN",),
+    "Knda": ("KANNADA",),
+    "Geor": ("GEORGIAN",),
+    "Khmr": ("KHMER",),
+    "Laoo": ("LAO",),
+    "Mlym": ("MALAYALAM",),
+    "Orya": ("ORIYA",),
+    "Guru": ("GURMUKHI",),
+    "Sinh": ("SINHALA",),
+    "Taml": ("TAMIL",),
+    "Telu": ("TELUGU",),
 }
 
 

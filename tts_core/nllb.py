@@ -129,16 +129,9 @@ def not_available(model: str, exc: Exception) -> TranslationError:
     )
 
 
-def load_backend(
-    model: str,
-    backend: str,
-    device: str,
-    dtype: str,
-    cache_dir: Path,
-    limit_vocabulary: bool = True,
-    compile_gpu: bool = True,
-) -> Backend:
-    """Build the backend the settings ask for. Raises TranslationError."""
+def choose(backend: str, device: str, dtype: str) -> tuple[str, str, str]:
+    """The backend, device and dtype that these settings mean on this machine.
+    Raises TranslationError."""
     try:
         cuda, mps = _devices()
     except ImportError:
@@ -149,6 +142,22 @@ def load_backend(
     has_ct2 = importlib.util.find_spec("ctranslate2") is not None
     chosen_backend = pick_backend(backend, chosen_device, has_ct2)
     chosen_dtype = pick_dtype(dtype, chosen_device, chosen_backend)
+    if chosen_backend == "torch-int8":
+        chosen_dtype = "int8"
+    return chosen_backend, chosen_device, chosen_dtype
+
+
+def load_backend(
+    model: str,
+    backend: str,
+    device: str,
+    dtype: str,
+    cache_dir: Path,
+    limit_vocabulary: bool = True,
+    compile_gpu: bool = True,
+) -> Backend:
+    """Build the backend the settings ask for. Raises TranslationError."""
+    chosen_backend, chosen_device, chosen_dtype = choose(backend, device, dtype)
     log.info("loading %s: %s on %s (%s)", model, chosen_backend, chosen_device, chosen_dtype)
     if chosen_backend == "ctranslate2":
         from tts_core.nllb_ct2 import CTranslate2Backend
@@ -156,8 +165,6 @@ def load_backend(
         return CTranslate2Backend(model, chosen_device, chosen_dtype, cache_dir, limit_vocabulary)
     from tts_core.nllb_torch import TransformersBackend
 
-    if chosen_backend == "torch-int8":
-        chosen_dtype = "int8"
     return TransformersBackend(
         model, chosen_device, chosen_dtype, cache_dir, limit_vocabulary, compile_gpu
     )

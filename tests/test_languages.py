@@ -1,0 +1,48 @@
+"""The language table: every NLLB-200 language can be asked for, by code, name or NLLB code,
+and maps to the voices that speak it; the curated rows win."""
+
+from __future__ import annotations
+
+import pytest
+
+from tts_core.language_table import NLLB
+from tts_core.languages import ALL, UnknownLanguage, lookup
+
+
+def test_the_table_holds_exactly_the_codes_nllb_knows() -> None:
+    from transformers.models.nllb.tokenization_nllb import FAIRSEQ_LANGUAGE_CODES
+
+    assert [code for code, *_ in NLLB] == list(FAIRSEQ_LANGUAGE_CODES)
+    assert {lang.nllb for lang in ALL} == set(FAIRSEQ_LANGUAGE_CODES)
+
+
+@pytest.mark.parametrize(
+    ("asked", "nllb", "gtts", "espeak"),
+    [
+        ("ja", "jpn_Jpan", "ja", "ja"),  # curated: its own code, macOS voice...
+        ("jpn_Jpan", "jpn_Jpan", "ja", "ja"),
+        ("amharic", "amh_Ethi", "am", "am"),  # generated rows
+        ("amh_Ethi", "amh_Ethi", "am", "am"),
+        ("am", "amh_Ethi", "am", "am"),
+        ("swahili", "swh_Latn", "sw", "sw"),
+        ("fa", "pes_Arab", None, "fa"),  # espeak-ng speaks Persian, gTTS does not
+        ("zul_Latn", "zul_Latn", None, None),  # translated, but no voice here: a clear error
+    ],
+)
+def test_any_nllb_language_can_be_asked_for(
+    asked: str, nllb: str, gtts: str | None, espeak: str | None
+) -> None:
+    lang = lookup(asked)
+    assert (lang.nllb, lang.gtts, lang.espeak) == (nllb, gtts, espeak)
+
+
+def test_curated_rows_win_over_generated_ones() -> None:
+    assert lookup("japanese").say_voice == "Kyoko" and lookup("jpn_Jpan").code == "ja"
+    assert sum(1 for lang in ALL if lang.nllb == "jpn_Jpan") == 1
+
+
+def test_an_unknown_language_names_close_ones() -> None:
+    with pytest.raises(
+        UnknownLanguage, match=r"unknown language 'amharik'; did you mean 'amharic'"
+    ):
+        lookup("amharik")
