@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import shutil
 import threading
 import time
@@ -347,3 +348,17 @@ def test_a_hub_model_loads_from_our_cache_offline(
     )
     if isinstance(from_hub, CTranslate2Backend):  # converted from the cached snapshot
         assert from_hub.folder.parent == tmp_path / "hub" / "ct2"
+
+
+def test_a_model_ctranslate2_cannot_convert_is_said_as_such(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    odd = tmp_path / "odd"
+    shutil.copytree(tiny_model, odd)
+    config = json.loads((odd / "config.json").read_text())
+    (odd / "config.json").write_text(json.dumps({**config, "model_type": "vit"}))
+    with pytest.raises(TranslationError) as info:
+        CTranslate2Backend(str(odd), "cpu", "int8", tmp_path / "cache")
+    assert str(info.value).startswith(
+        f"cannot convert {odd} for CTranslate2: ValueError: No conversion is registered"
+    )  # not "the model is not downloaded"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tts_core.nllb import TranslationError, load_tokenizer, not_available, slug, snapshot
-from tts_core.vocabulary import VERSION, script_of, target_pieces, vmap_text
+from tts_core.vocabulary import OUTPUT_SCRIPTS, VERSION, script_of, target_pieces, vmap_text
 
 log = logging.getLogger(__name__)
 
@@ -43,23 +43,29 @@ class CTranslate2Backend:
             tmp = out.with_name(out.name + ".tmp")
             try:
                 # The converter knows no cache folder: give it ours, where download-model put it.
-                converter = ctranslate2.converters.TransformersConverter(snapshot(model, cache_dir))
-                converter.convert(str(tmp), quantization=self.compute, force=True)
-            except Exception as exc:  # OSError, the hub's "not in the cache and offline"...
+                source = snapshot(model, cache_dir)
+            except Exception as exc:  # not in the cache and offline, an unknown repository...
                 raise not_available(model, exc) from None
+            try:
+                converter = ctranslate2.converters.TransformersConverter(source)
+                converter.convert(str(tmp), quantization=self.compute, force=True)
+            except Exception as exc:  # not an NLLB/M2M100 model, out of memory or disk...
+                why = f"{type(exc).__name__}: {exc}"
+                raise TranslationError(f"cannot convert {model} for CTranslate2: {why}") from None
             os.replace(tmp, out)
         self.folder = out
         self._loaded: tuple[str | None, Any] | None = None
 
     def _folder_for(self, tgt: str) -> tuple[str | None, Path]:
         """The model folder for ``tgt``: the plain one, or its script's folder with a vmap."""
-        vocab = self.tokenizer.get_vocab() if self.limit_vocabulary else {}
-        ids = target_pieces(vocab, tgt, self.tokenizer.all_special_ids) if vocab else None
-        if ids is None:
-            return None, self.folder
         key = script_of(tgt)
+        if not self.limit_vocabulary or key not in OUTPUT_SCRIPTS:
+            return None, self.folder
         folder = self.folder.with_name(f"{self.folder.name}.vmap-{key}-v{VERSION}")
         if not (folder / "vmap.txt").exists():
+            vocab = self.tokenizer.get_vocab()
+            ids = target_pieces(vocab, tgt, self.tokenizer.all_special_ids)
+            assert ids is not None  # the script is in the table
             tmp = folder.with_name(folder.name + ".tmp")
             shutil.rmtree(tmp, ignore_errors=True)
             tmp.mkdir(parents=True)
