@@ -121,3 +121,19 @@ def test_status_shows_translation_off_for_english(isolated_home: Path) -> None:
         assert json.loads(result.stdout)["translation"] == {"state": "off"}
     finally:
         stop_daemon(d)
+
+
+def test_download_model_converts_for_the_cpu_backend_once(
+    isolated_home: Path, tiny_model: Path
+) -> None:
+    write_config(isolated_home, "language: ja\n")  # backend auto: CTranslate2 on this CPU
+    result = run_cli("download-model", "--model", str(tiny_model))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"translation model {tiny_model} is ready in {tiny_model}"
+    assert lines[1].startswith("converted for CTranslate2 (int8) in ")
+    folder = Path(lines[1].split(" in ", 1)[1].rsplit(" (", 1)[0])
+    assert (folder / "model.bin").exists()
+    assert (folder.with_name(folder.name + ".vmap-Jpan-v1") / "vmap.txt").exists()
+    again = run_cli("download-model", "--model", str(tiny_model))
+    assert again.returncode == 0 and len(again.stdout.splitlines()) == 1  # not converted twice

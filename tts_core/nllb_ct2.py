@@ -21,6 +21,22 @@ from tts_core.vocabulary import OUTPUT_SCRIPTS, VERSION, script_of, target_piece
 log = logging.getLogger(__name__)
 
 
+def converted_folder(model: str, compute: str, cache_dir: Path) -> Path:
+    """Where ``model`` converted for this CTranslate2 version and compute type lives."""
+    import ctranslate2
+
+    return cache_dir / "ct2" / f"{slug(model)}-{compute}-{ctranslate2.__version__}"
+
+
+def vmap_folder(converted: Path, script: str) -> Path:
+    """The links to ``converted`` with the vocabulary map of ``script``."""
+    return converted.with_name(f"{converted.name}.vmap-{script}-v{VERSION}")
+
+
+def compute_type(dtype: str) -> str:
+    return "int8" if dtype in ("auto", "int8") else dtype
+
+
 class CTranslate2Backend:
     """One translator is loaded at a time: a target in another script reloads it (~1 s)."""
 
@@ -33,11 +49,11 @@ class CTranslate2Backend:
             raise TranslationError("backend ctranslate2 needs: pip install ctranslate2") from None
         self._ct2 = ctranslate2
         self.device = device
-        self.compute = "int8" if dtype in ("auto", "int8") else dtype
+        self.compute = compute_type(dtype)
         self.name = f"ctranslate2-{self.compute}"
         self.limit_vocabulary = limit_vocabulary
         self.tokenizer = load_tokenizer(model, cache_dir)
-        out = cache_dir / "ct2" / f"{slug(model)}-{self.compute}-{ctranslate2.__version__}"
+        out = converted_folder(model, self.compute, cache_dir)
         if not (out / "model.bin").exists():
             log.info("converting %s for CTranslate2 (%s), once", model, self.compute)
             tmp = out.with_name(out.name + ".tmp")
@@ -61,7 +77,7 @@ class CTranslate2Backend:
         key = script_of(tgt)
         if not self.limit_vocabulary or key not in OUTPUT_SCRIPTS:
             return None, self.folder
-        folder = self.folder.with_name(f"{self.folder.name}.vmap-{key}-v{VERSION}")
+        folder = vmap_folder(self.folder, key)
         if not (folder / "vmap.txt").exists():
             vocab = self.tokenizer.get_vocab()
             ids = target_pieces(vocab, tgt, self.tokenizer.all_special_ids)
@@ -95,6 +111,10 @@ class CTranslate2Backend:
 
     def prepare(self, tgt: str) -> None:
         self._translator(tgt)
+
+    def prepare_files(self, tgt: str) -> None:
+        """Write ``tgt``'s vocabulary-map folder without loading a translator."""
+        self._folder_for(tgt)
 
     def hypotheses(
         self,
