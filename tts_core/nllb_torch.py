@@ -150,28 +150,18 @@ class TransformersBackend:
         """The compiled path where a warm bucket fits, else eager with the limited vocabulary."""
         with self._lock:
             try:
-                return self._generate_either(texts, src, tgt, max_new_tokens, stop)
+                self.tokenizer.src_lang = src
+                enc = self.tokenizer(texts, return_tensors="pt", padding=True)
+                tokens = enc.input_ids.shape[1]
+                bucket = self.compiled and self.compiled.usable(len(texts), tokens, max_new_tokens)
+                if bucket:
+                    return self._generate_compiled(texts, src, tgt, bucket, max_new_tokens, stop)
+                if self.head is not None:
+                    source = self.tokenizer.convert_ids_to_tokens(enc.input_ids.flatten().tolist())
+                    self.head.limit(self._limit_key(tgt), copy_pieces(self.vocab, source))
+                return self._generate(enc, tgt, max_new_tokens, stop)
             finally:
                 self._last_use = time.monotonic()
-
-    def _generate_either(
-        self,
-        texts: list[str],
-        src: str,
-        tgt: str,
-        max_new_tokens: int,
-        stop: threading.Event | None,
-    ) -> Any:
-        self.tokenizer.src_lang = src
-        enc = self.tokenizer(texts, return_tensors="pt", padding=True)
-        if self.compiled is not None:
-            bucket = self.compiled.usable(len(texts), enc.input_ids.shape[1], max_new_tokens)
-            if bucket is not None:
-                return self._generate_compiled(texts, src, tgt, bucket, max_new_tokens, stop)
-        if self.head is not None:
-            source = self.tokenizer.convert_ids_to_tokens(enc.input_ids.flatten().tolist())
-            self.head.limit(self._limit_key(tgt), copy_pieces(self.vocab, source))
-        return self._generate(enc, tgt, max_new_tokens, stop)
 
     def _generate_compiled(
         self,
