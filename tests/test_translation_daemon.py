@@ -81,7 +81,8 @@ def test_a_new_model_setting_loads_beside_the_old_one_while_speech_goes_on(
 def test_preview_translate_shows_source_and_translation(
     isolated_home: Path, tiny_model: Path
 ) -> None:
-    write_config(isolated_home, f"translation: {{model: '{tiny_model}', backend: transformers}}\n")
+    # The default backend here: CTranslate2, converted on the way, vocabulary limited.
+    write_config(isolated_home, f"translation: {{model: '{tiny_model}'}}\n")
     result = run_cli(
         "preview", "-", "--translate", "--lang", "ja", "--code", "announce",
         stdin="All tests passed.\n\n```\nx\n```\n\nすでに日本語です。\n",
