@@ -226,3 +226,19 @@ def test_config_cli(isolated_home: Path, tmp_path: Path) -> None:
     assert run_cli("config", "check").stderr == (
         f"claude-tts: error: no config file at {path} (the defaults apply)\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "environ", "target"),
+    [
+        ("language: ja\n", {}, "jpn_Jpan"),
+        ("language: auto\n", {"LANG": "ja_JP.UTF-8"}, "jpn_Jpan"),
+        ("language: en\n", {}, None),  # the source language: nothing to translate
+        ("language: ja\ntranslation: {enabled: false}\n", {}, None),
+        ("language: fr\nsource_language: fr\n", {}, None),
+    ],
+)
+def test_translation_target(yaml_text: str, environ: dict[str, str], target: str | None) -> None:
+    config = config_file.validate(config_file.parse_text(yaml_text, "c.yaml"), "c.yaml")[0]
+    found = config_file.translation_target(config, environ)
+    assert (found.nllb if found else None) == target

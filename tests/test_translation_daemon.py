@@ -138,3 +138,17 @@ def test_download_model_converts_for_the_cpu_backend_once(
     assert (folder.with_name(folder.name + ".vmap-Jpan-v1") / "vmap.txt").exists()
     again = run_cli("download-model", "--model", str(tiny_model))
     assert again.returncode == 0 and len(again.stdout.splitlines()) == 1  # not converted twice
+
+
+def test_doctor_says_how_translation_will_run(isolated_home: Path, tiny_model: Path) -> None:
+    write_config(isolated_home, f"language: ja\ntranslation: {{model: '{tiny_model}'}}\n")
+    lines = run_cli("doctor", "--offline").stdout.splitlines()
+    assert f"ok    translation model: local directory {tiny_model}" in lines
+    assert (
+        "ok    translation path: ctranslate2 int8 on cpu, vocabulary limited to the Jpan script"
+        in lines
+    )
+    write_config(isolated_home, "language: en\n")
+    lines = run_cli("doctor", "--offline").stdout.splitlines()
+    assert "skip  translation: no translation (english)" in lines
+    assert not any("translation model" in line for line in lines)

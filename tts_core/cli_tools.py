@@ -226,21 +226,17 @@ def cmd_voices(args: argparse.Namespace, p: _paths.Paths) -> int:
 
 def fetch_model_first(p: _paths.Paths) -> None:
     """On the first start, download the translation model here, where progress shows."""
-    from tts_core import config_file, languages
+    from tts_core import config_file
+    from tts_core.nllb import is_downloaded
 
     config = _user_config(p)
-    target = config_file.resolve_language(config.language, os.environ)
-    source = languages.lookup(config.source_language)
-    if not config.translation.enabled or target.nllb == source.nllb:
+    if config_file.translation_target(config, os.environ) is None:
         return
+    model = config.translation.model
     try:
-        from huggingface_hub import try_to_load_from_cache
+        cached = is_downloaded(model, p.cache / "models")
     except ImportError:
         return  # no translation extra: the daemon reports it
-    model = config.translation.model
-    cached = os.path.isdir(model) or isinstance(
-        try_to_load_from_cache(model, "config.json", cache_dir=str(p.cache / "models")), str
-    )
     try:
         if not cached:
             download_model(model, p)

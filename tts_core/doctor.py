@@ -15,6 +15,11 @@ from tts_core import client
 from tts_core import paths as _paths
 from tts_core.errors import AudioUnavailable, ClaudeTTSError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from tts_core.config import TranslationOptions
+    from tts_core.languages import Language
+
 
 @dataclass(frozen=True)
 class Check:
@@ -30,10 +35,10 @@ def run_checks(p: _paths.Paths, settings: Path, offline: bool = False) -> Iterat
     yield from _hooks(settings)
     yield _daemon(p)
     yield _audio()
+    from tts_core import config_file
+
     config = None
     try:
-        from tts_core import config_file
-
         user_file = p.config / config_file.USER_FILE
         config, _ = config_file.load([user_file])
         found = "is valid" if user_file.exists() else "does not exist: the defaults apply"
@@ -41,8 +46,13 @@ def run_checks(p: _paths.Paths, settings: Path, offline: bool = False) -> Iterat
     except ClaudeTTSError as exc:
         yield Check("config", "fail", str(exc).splitlines()[-1], "claude-tts config check")
     if config is not None:
-        yield _model(p, config)
-        yield _translation_path(config)
+        target = config_file.translation_target(config, os.environ)
+        if target is None:
+            language = config_file.resolve_language(config.language, os.environ).name
+            yield Check("translation", "skip", f"no translation ({language})")
+        else:
+            yield _model(p, config.translation.model)
+            yield _translation_path(config.translation, target)
         yield _network(config.voice.gtts_tld, config.voice.engine, offline)
 
 
@@ -106,43 +116,27 @@ def _audio() -> Check:
     return Check("audio", "ok", f"output device: {name}")
 
 
-def _model(p: _paths.Paths, config: object) -> Check:
-    from tts_core import config_file, languages
-    from tts_core.config import Config
-
-    assert isinstance(config, Config)
-    target = config_file.resolve_language(config.language, os.environ)
-    if (
-        not config.translation.enabled
-        or target.nllb == languages.lookup(config.source_language).nllb
-    ):
-        return Check("translation model", "skip", f"no translation ({target.name})")
-    model = config.translation.model
-    if os.path.isdir(model):
-        return Check("translation model", "ok", f"local directory {model}")
+def _model(p: _paths.Paths, model: str) -> Check:
     try:
-        from huggingface_hub import try_to_load_from_cache
+        from tts_core.nllb import is_downloaded
+
+        found = is_downloaded(model, p.cache / "models")
     except ImportError:
         return Check("translation model", "fail", "torch/transformers are not installed",
                      "pip install 'claude-tts[translate]'")  # fmt: skip
-    found = try_to_load_from_cache(model, "config.json", cache_dir=str(p.cache / "models"))
-    if isinstance(found, str):
+    if os.path.isdir(model):
+        return Check("translation model", "ok", f"local directory {model}")
+    if found:
         return Check("translation model", "ok", f"{model} is downloaded")
     return Check("translation model", "fail", f"{model} is not downloaded",
                  "claude-tts download-model")  # fmt: skip
 
 
-def _translation_path(config: object) -> Check:
+def _translation_path(options: TranslationOptions, target: Language) -> Check:
     """How translation will run here: backend, device, the speed-ups that apply."""
-    from tts_core import config_file, languages
-    from tts_core.config import Config
     from tts_core.nllb import TranslationError, choose
     from tts_core.vocabulary import OUTPUT_SCRIPTS, script_of
 
-    assert isinstance(config, Config)
-    options, target = config.translation, config_file.resolve_language(config.language, os.environ)
-    if not options.enabled or target.nllb == languages.lookup(config.source_language).nllb:
-        return Check("translation path", "skip", f"no translation ({target.name})")
     try:
         backend, device, dtype = choose(options.backend, options.device, options.dtype)
     except TranslationError as exc:

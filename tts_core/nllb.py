@@ -111,6 +111,16 @@ def snapshot(model: str, cache_dir: Path) -> str:
     return path
 
 
+def is_downloaded(model: str, cache_dir: Path) -> bool:
+    """A local directory, or a hub id whose files are in our cache (no network).
+    Raises ImportError without huggingface_hub (the translation extra)."""
+    if os.path.isdir(model):
+        return True
+    from huggingface_hub import try_to_load_from_cache
+
+    return isinstance(try_to_load_from_cache(model, "config.json", cache_dir=str(cache_dir)), str)
+
+
 def load_tokenizer(model: str, cache_dir: Path) -> Any:
     from transformers import AutoTokenizer
 
