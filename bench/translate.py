@@ -125,7 +125,8 @@ def variant(name: str, folder: Path, cache: Path, device: str, n: int) -> dict[s
                 backend._generate, enc, tgt, NEW_TOKENS, None, min_new_tokens=NEW_TOKENS, **extra
             )
         if isinstance(backend, CTranslate2Backend):
-            translator, vmap = backend._translator(tgt)
+            translator = backend._translator(tgt)
+            vmap = backend.limited_to is not None
             return translator.translate_batch(
                 [source], target_prefix=[[tgt]], beam_size=1, use_vmap=vmap,
                 min_decoding_length=NEW_TOKENS + 1, max_decoding_length=NEW_TOKENS + 1,

@@ -157,15 +157,10 @@ def convert_model(model: str, config: Config, p: _paths.Paths) -> str | None:
     if backend != "ctranslate2":
         return None
     from tts_core import nllb_ct2
-    from tts_core.vocabulary import OUTPUT_SCRIPTS, script_of
 
     cache = p.cache / "models"
     target = config_file.resolve_language(config.language, os.environ).nllb
-    folder = nllb_ct2.converted_folder(model, nllb_ct2.compute_type(dtype), cache)
-    limited = options.limit_vocabulary and script_of(target) in OUTPUT_SCRIPTS
-    if (folder / "model.bin").exists() and (
-        not limited or (nllb_ct2.vmap_folder(folder, script_of(target)) / "vmap.txt").exists()
-    ):
+    if nllb_ct2.files_ready(model, dtype, cache, target, options.limit_vocabulary):
         return None  # done before: 'start' stays quick
     t0 = time.monotonic()
     ct2 = nllb_ct2.CTranslate2Backend(model, device, dtype, cache, options.limit_vocabulary)

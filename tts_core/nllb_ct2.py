@@ -28,9 +28,21 @@ def converted_folder(model: str, compute: str, cache_dir: Path) -> Path:
     return cache_dir / "ct2" / f"{slug(model)}-{compute}-{ctranslate2.__version__}"
 
 
-def vmap_folder(converted: Path, script: str) -> Path:
-    """The links to ``converted`` with the vocabulary map of ``script``."""
-    return converted.with_name(f"{converted.name}.vmap-{script}-v{VERSION}")
+def model_folder(converted: Path, tgt: str, limit: bool) -> tuple[str | None, Path]:
+    """What a translator into ``tgt`` loads: the converted model itself, or, with the vocabulary
+    limited, a folder of links to it plus its script's map; and that script (or None)."""
+    script = script_of(tgt)
+    if not limit or script not in OUTPUT_SCRIPTS:
+        return None, converted
+    return script, converted.with_name(f"{converted.name}.vmap-{script}-v{VERSION}")
+
+
+def files_ready(model: str, dtype: str, cache_dir: Path, tgt: str, limit: bool) -> bool:
+    """True if converting and mapping for ``tgt`` are done already (nothing loads)."""
+    converted = converted_folder(model, compute_type(dtype), cache_dir)
+    script, folder = model_folder(converted, tgt, limit)
+    done = (converted / "model.bin").exists()
+    return done and (script is None or (folder / "vmap.txt").exists())
 
 
 def compute_type(dtype: str) -> str:
@@ -70,51 +82,46 @@ class CTranslate2Backend:
                 raise TranslationError(f"cannot convert {model} for CTranslate2: {why}") from None
             os.replace(tmp, out)
         self.folder = out
-        self._loaded: tuple[str | None, Any] | None = None
+        self.limited_to: str | None = None  # the script of the loaded translator's map
+        self._loaded: tuple[Path, Any] | None = None  # the folder it came from, the translator
 
-    def _folder_for(self, tgt: str) -> tuple[str | None, Path]:
-        """The model folder for ``tgt``: the plain one, or its script's folder with a vmap."""
-        key = script_of(tgt)
-        if not self.limit_vocabulary or key not in OUTPUT_SCRIPTS:
-            return None, self.folder
-        folder = vmap_folder(self.folder, key)
-        if not (folder / "vmap.txt").exists():
-            vocab = self.tokenizer.get_vocab()
-            ids = target_pieces(vocab, tgt, self.tokenizer.all_special_ids)
-            assert ids is not None  # the script is in the table
-            tmp = folder.with_name(folder.name + ".tmp")
-            shutil.rmtree(tmp, ignore_errors=True)
-            tmp.mkdir(parents=True)
-            for item in self.folder.iterdir():
-                (tmp / item.name).symlink_to(item.resolve())
-            (tmp / "vmap.txt").write_text(vmap_text(vocab, ids), encoding="utf-8")
-            shutil.rmtree(folder, ignore_errors=True)
-            os.replace(tmp, folder)
-        return key, folder
+    def _write_map(self, tgt: str, folder: Path) -> None:
+        """Links to the converted model plus the vocabulary map of ``tgt``'s script."""
+        vocab = self.tokenizer.get_vocab()
+        ids = target_pieces(vocab, tgt, self.tokenizer.all_special_ids)
+        assert ids is not None  # model_folder gave a script of the table
+        tmp = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        for item in self.folder.iterdir():
+            (tmp / item.name).symlink_to(item.resolve())
+        (tmp / "vmap.txt").write_text(vmap_text(vocab, ids), encoding="utf-8")
+        shutil.rmtree(folder, ignore_errors=True)
+        os.replace(tmp, folder)
 
-    def _translator(self, tgt: str) -> tuple[Any, bool]:
-        """The loaded translator for ``tgt`` and whether it restricts the vocabulary."""
-        key = script_of(tgt) if self.limit_vocabulary else None
-        if self._loaded is None or self._loaded[0] != key:
-            used, folder = self._folder_for(tgt)
+    def prepare_files(self, tgt: str) -> tuple[str | None, Path]:
+        """The folder to load for ``tgt``, its map written if missing (nothing loads)."""
+        script, folder = model_folder(self.folder, tgt, self.limit_vocabulary)
+        if script is not None and not (folder / "vmap.txt").exists():
+            self._write_map(tgt, folder)
+        return script, folder
+
+    def _translator(self, tgt: str) -> Any:
+        """The translator for ``tgt``, loaded when its folder differs from the loaded one."""
+        script, folder = self.prepare_files(tgt)
+        if self._loaded is None or self._loaded[0] != folder:
             self._loaded = None  # free the previous one before loading the next
             translator = self._ct2.Translator(
                 str(folder), device=self.device, compute_type=self.compute
             )
-            self._loaded = (key, (translator, used is not None))
-        pair: tuple[Any, bool] = self._loaded[1]
-        return pair
+            self._loaded, self.limited_to = (folder, translator), script
+        return self._loaded[1]
 
     def details(self) -> dict[str, object]:
-        limited = self._loaded is not None and self._loaded[1][1]
-        return {"limited_vocabulary": [self._loaded[0]] if limited and self._loaded else []}
+        return {"limited_vocabulary": [self.limited_to] if self.limited_to else []}
 
     def prepare(self, tgt: str) -> None:
         self._translator(tgt)
-
-    def prepare_files(self, tgt: str) -> None:
-        """Write ``tgt``'s vocabulary-map folder without loading a translator."""
-        self._folder_for(tgt)
 
     def hypotheses(
         self,
@@ -125,7 +132,7 @@ class CTranslate2Backend:
         stop: threading.Event | None = None,
     ) -> Any:
         """Token strings out, starting with the forced target language token."""
-        translator, vmap = self._translator(tgt)
+        translator = self._translator(tgt)
         self.tokenizer.src_lang = src
         sources = [self.tokenizer.convert_ids_to_tokens(self.tokenizer(t).input_ids) for t in texts]
         results = translator.translate_batch(
@@ -134,7 +141,7 @@ class CTranslate2Backend:
             beam_size=1,
             max_decoding_length=max_new_tokens + 1,
             no_repeat_ngram_size=4,
-            use_vmap=vmap,
+            use_vmap=self.limited_to is not None,
             # Called for every token of greedy decoding; True ends the batch (cancelled speech).
             callback=(lambda _step: stop.is_set()) if stop is not None else None,
         )
