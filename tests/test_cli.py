@@ -11,6 +11,7 @@ import pytest
 
 from tts_core import cli
 from tts_core.audio import from_wav_bytes
+from tts_core.status_text import translation_line
 
 from .conftest import DaemonProc, run_cli, subprocess_env, voiced_seconds
 
@@ -187,4 +188,4 @@ def test_voices_lists_every_engine() -> None:
     ],
 )  # fmt: skip
 def test_status_says_what_translation_is_doing(t: dict[str, object], line: str) -> None:
-    assert cli.translation_line(t) == line
+    assert translation_line(t) == line

@@ -18,7 +18,6 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from tts_core import __version__, client
 from tts_core import paths as _paths
@@ -121,39 +120,10 @@ def cmd_status(args: argparse.Namespace, p: _paths.Paths) -> int:
     if args.json:
         print(json.dumps(status, ensure_ascii=False))
         return 0
-    c = status["counters"]
-    print(f"claude-tts daemon: running, pid {status['pid']}, up {status['uptime_s']:.0f} s")
-    print(f"  audio device: {status['audio_device'] or 'none'}   engine: {status['engine']}")
-    print(f"  speaking: {'yes' if status['speaking'] else 'no'}   queue: {status['queue_length']}")
-    print(
-        f"  events: {c['received']} received, {c['spoken']} spoken, {c['dropped']} dropped, "
-        f"{c['failed']} failed"
-    )
-    print(f"  last error: {status['last_error'] or 'none'}")
-    print(f"  translation: {translation_line(status.get('translation', {}))}")
-    for stage, t in status.get("timings", {}).items():
-        print(f"  {stage:>11}: p50 {t['p50']:.0f} ms, p95 {t['p95']:.0f} ms ({t['n']})")
-    print(f"  log: {status['log_file']}")
+    from tts_core.status_text import render
+
+    print(render(status))
     return 0
-
-
-def translation_line(t: dict[str, Any]) -> str:
-    """One line of ``status`` for the translation model."""
-    state = t.get("state", "off")
-    if state == "failed":
-        return f"failed: {t.get('error')}"
-    if state != "ready":
-        return str(state)
-    line = f"ready, {t['backend']} on {t['device']}"
-    if t.get("limited_vocabulary"):
-        line += f", vocabulary limited to {', '.join(t['limited_vocabulary'])}"
-    if "compiled_source_sizes" in t:
-        sizes = t["compiled_source_sizes"]
-        line += f", compiled for {'/'.join(map(str, sizes))} tokens" if sizes else ", compiling"
-        if t.get("compile_error"):
-            line += f" (compile failed, eager: {t['compile_error']})"
-    counts = [f"{t[k]} {k.replace('_', ' ')}" for k in ("translated", "cache_hits") if t.get(k)]
-    return line + (f"; {', '.join(counts)}" if counts else "")
 
 
 def cmd_say(args: argparse.Namespace, p: _paths.Paths) -> int:
