@@ -201,3 +201,20 @@ def test_spooled_events_are_drained_at_start_and_stale_ones_dropped() -> None:
     assert st["dropped_by_reason"] == {"stale": 1, "event_not_spoken": 1}
     assert st["counters"]["failed"] == 1
     assert os.listdir(p.spool) == []
+
+
+def test_the_books_balance_received_against_outcomes() -> None:
+    from tts_core.accounting import Accounting
+
+    books = Accounting()
+    for _ in range(4):
+        books.received()
+    books.finish("spoken")
+    books.finish("dropped", "stale")
+    books.finish("dropped")
+    books.error("no voice for zulu")
+    assert books.status() == {
+        "last_error": "no voice for zulu",
+        "counters": {"received": 4, "spoken": 1, "dropped": 2, "failed": 0, "in_progress": 1},
+        "dropped_by_reason": {"stale": 1, "unspecified": 1},
+    }

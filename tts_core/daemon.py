@@ -19,6 +19,7 @@ from typing import Any
 
 from tts_core import __version__, config_file, languages, lifecycle, spool, textfilter
 from tts_core import paths as _paths
+from tts_core.accounting import Accounting
 from tts_core.audio import Audio
 from tts_core.audio_cache import AudioCache
 from tts_core.config import Config
@@ -82,9 +83,7 @@ class Daemon:
     def __init__(self, paths: _paths.Paths) -> None:
         self.paths = paths
         self.started = time.time()
-        self.counters: Counter[str] = Counter()
-        self.dropped_by_reason: Counter[str] = Counter()
-        self.last_error: str | None = None
+        self.accounts = Accounting()
         self.tracker = TurnTracker()
         self._generation: Counter[str] = Counter()  # bumped per session on UserPromptSubmit
         self._stop = asyncio.Event()
@@ -101,7 +100,7 @@ class Daemon:
             self.chain_for(self.config.voice, self.language),
             self.player,
             lambda u: textfilter.speakable(u.text, u.filters, u.lang.code),
-            on_error=self._error,
+            on_error=self.accounts.error,
             on_finished=self.history.record,
         )
         self.server = Server(paths.socket, self.handle)
@@ -140,25 +139,11 @@ class Daemon:
             try:
                 self._chains[key] = build_chain(voice, lang, self.cache)
             except EngineError as exc:
-                self._error(str(exc))
+                self.accounts.error(str(exc))
                 self._chains[key] = _MissingEngine(str(exc))
         return self._chains[key]
 
-    # ---- accounting -------------------------------------------------------------------------
-
-    def _error(self, message: str) -> None:
-        self.last_error = message
-
-    def _finish(self, outcome: str, reason: str = "") -> None:
-        self.counters[outcome] += 1
-        if outcome == "dropped":
-            self.dropped_by_reason[reason or "unspecified"] += 1
-        if outcome == "failed":
-            log.warning("event failed: %s", reason)
-
     def status(self) -> dict[str, Any]:
-        received = self.counters["received"]
-        done = sum(self.counters[k] for k in ("spoken", "dropped", "failed"))
         engine = self.pipeline.engine
         return {
             "version": __version__,
@@ -172,17 +157,9 @@ class Daemon:
             "audio_device": self.player.device_name,
             "speaking": self.pipeline.speaking,
             "queue_length": self.pipeline.queue_length,
-            "last_error": self.last_error,
             "config": self.settings.status(),
             "translation": self.translators.stats(),
-            "counters": {
-                "received": received,
-                "spoken": self.counters["spoken"],
-                "dropped": self.counters["dropped"],
-                "failed": self.counters["failed"],
-                "in_progress": received - done,
-            },
-            "dropped_by_reason": dict(self.dropped_by_reason),
+            **self.accounts.status(),
             "timings": self.history.timings(),
         }
 
@@ -201,7 +178,7 @@ class Daemon:
                     voice = replace(voice, engine=message.engine)
             except (languages.UnknownLanguage, EngineError) as exc:
                 return Error("bad_field", str(exc))
-            self.counters["received"] += 1
+            self.accounts.received()
             speak = Speak(message.text, "", Priority.MESSAGE, "say")
             self._speak(speak, self.config, lang, self.chain_for(voice, lang))
             return Ok("queued")
@@ -218,7 +195,7 @@ class Daemon:
             if not self.history.entries:
                 return Error("empty", "nothing has been spoken yet")
             last = self.history.entries[-1]
-            self.counters["received"] += 1
+            self.accounts.received()
             speak = Speak(last["source"], last["session_id"], Priority.MESSAGE, "replay")
             self._speak(speak, self.config, languages.lookup(last["lang"]))
             return Ok("queued")
@@ -229,9 +206,9 @@ class Daemon:
 
     def accept_event(self, event: HookEvent) -> None:
         """Count and route one hook event; returns at once (speech happens in the pipeline)."""
-        self.counters["received"] += 1
+        self.accounts.received()
         if event.truncated:
-            return self._finish("failed", "hook payload larger than a frame")
+            return self.accounts.finish("failed", "hook payload larger than a frame")
         try:
             payload = parse_payload(event.raw)
             project = event.env.get("CLAUDE_PROJECT_DIR") or payload.get("cwd")
@@ -239,16 +216,16 @@ class Daemon:
             decision = route(payload, event.env, config, self.tracker)
         except PayloadError as exc:
             log.warning("bad hook payload: %s", exc)
-            return self._finish("failed", str(exc))
+            return self.accounts.finish("failed", str(exc))
         log.info("%s -> %s", payload["hook_event_name"], type(decision).__name__)
         where = project if isinstance(project, str) else ""
         hook_ms = (time.time() - event.sent_at) * 1000 if event.sent_at else None
         if isinstance(decision, Drop):
-            self._finish("dropped", decision.reason)
+            self.accounts.finish("dropped", decision.reason)
         elif isinstance(decision, Cancel):
             self._generation[decision.session_id] += 1
             self.pipeline.cancel(decision.session_id, reason="user_prompt")
-            self._finish("dropped", "control")
+            self.accounts.finish("dropped", "control")
         elif isinstance(decision, Speak):
             self._speak(decision, config, project=where, hook_ms=hook_ms)
         elif isinstance(decision, SpeakTurn):
@@ -256,7 +233,7 @@ class Daemon:
         elif isinstance(decision, SpeakStream):
             chunk = self.tracker.release(decision.key, decision.message_id)
             if not chunk.strip():
-                return self._finish("dropped", "buffered")
+                return self.accounts.finish("dropped", "buffered")
             speak = Speak(chunk, decision.key[0], Priority.MESSAGE, "stream")
             self._speak(speak, config, project=where, hook_ms=hook_ms)
 
@@ -290,7 +267,7 @@ class Daemon:
                 project=project,
                 cue=config.sessions.speaker_cue,
                 timings={"hook": hook_ms} if hook_ms is not None else {},
-                on_done=self._finish,
+                on_done=self.accounts.finish,
             )
         )
 
@@ -311,10 +288,10 @@ class Daemon:
                 )
             blocks = blocks_from_transcript(transcript, turn.last_message)
         if generation != self._generation[session]:
-            return self._finish("dropped", "user_prompt")  # the user moved on meanwhile
+            return self.accounts.finish("dropped", "user_prompt")  # the user moved on meanwhile
         new = self.tracker.finish(turn.key, blocks, config.speak.mode)
         if not new:
-            return self._finish("dropped", "already_spoken" if blocks else "nothing_to_say")
+            return self.accounts.finish("dropped", "already_spoken" if blocks else "nothing_to_say")
         speak = Speak("\n\n".join(new), session, Priority.MESSAGE, "turn")
         self._speak(speak, config, project=project, hook_ms=hook_ms)
 
@@ -326,8 +303,8 @@ class Daemon:
     # ---- background work --------------------------------------------------------------------
 
     def _reject_spooled(self, outcome: str, reason: str) -> None:
-        self.counters["received"] += 1
-        self._finish(outcome, reason)
+        self.accounts.received()
+        self.accounts.finish(outcome, reason)
 
     async def _spool_loop(self) -> None:
         while True:
@@ -339,7 +316,7 @@ class Daemon:
             name = await asyncio.to_thread(self.player.probe)
             log.info("audio output: %s", name)
         except AudioUnavailable as exc:
-            self._error(str(exc))
+            self.accounts.error(str(exc))
             log.error("%s", exc)
 
     # ---- lifecycle --------------------------------------------------------------------------
@@ -368,4 +345,4 @@ class Daemon:
             await asyncio.gather(*self._tasks, return_exceptions=True)
             with contextlib.suppress(FileNotFoundError):
                 self.paths.pidfile.unlink()
-            log.info("stopped; %s", dict(self.counters))
+            log.info("stopped; %s", dict(self.accounts.counters))
