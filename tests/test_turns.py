@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -81,19 +83,30 @@ def test_junk_and_partial_lines_are_skipped() -> None:
     ]
 
 
+def tui_events() -> Iterator[tuple[str, tuple[str, str], dict[str, Any]]]:
+    """The real interactive sequence: each hook event's name, turn key and payload."""
+    for line in TUI.read_text().splitlines():
+        event = json.loads(line)
+        p = event["payload"]
+        yield event["event"], (p["session_id"], p.get("prompt_id", "")), p
+
+
+def stop_blocks(tracker: TurnTracker, key: tuple[str, str], p: dict[str, Any]) -> list[str]:
+    """The turn's blocks at Stop, from what was displayed (the daemon's first choice)."""
+    blocks = blocks_from_display(tracker.display_blocks(key), p["last_assistant_message"])
+    assert blocks is not None
+    return blocks
+
+
 def replay_tui() -> list[tuple[str, list[str]]]:
     """Feed the real interactive sequence; at each Stop, what the display blocks give."""
     tracker = TurnTracker()
     results = []
-    for line in TUI.read_text().splitlines():
-        event = json.loads(line)
-        p = event["payload"]
-        key = (p["session_id"], p.get("prompt_id", ""))
-        if event["event"] == "MessageDisplay":
+    for name, key, p in tui_events():
+        if name == "MessageDisplay":
             tracker.add_delta(key, p["message_id"], p["index"], p["delta"], p["final"])
-        elif event["event"] == "Stop":
-            blocks = blocks_from_display(tracker.display_blocks(key), p["last_assistant_message"])
-            assert blocks is not None
+        elif name == "Stop":
+            blocks = stop_blocks(tracker, key, p)
             results.append((p["last_assistant_message"], tracker.finish(key, blocks, "turn")))
     return results
 
@@ -164,16 +177,12 @@ def test_streaming_releases_each_part_once_and_stop_adds_only_the_rest() -> None
     turn, with nothing twice, even with the final delta arriving after Stop."""
     tracker = TurnTracker()
     said: list[str] = []
-    for line in TUI.read_text().splitlines():
-        event = json.loads(line)
-        p = event["payload"]
-        key = (p["session_id"], p.get("prompt_id", ""))
-        if event["event"] == "MessageDisplay":
+    for name, key, p in tui_events():
+        if name == "MessageDisplay":
             tracker.add_delta(key, p["message_id"], p["index"], p["delta"], p["final"])
             said.append(tracker.release(key, p["message_id"]))
-        elif event["event"] == "Stop":
-            blocks = blocks_from_display(tracker.display_blocks(key), p["last_assistant_message"])
-            assert blocks is not None
+        elif name == "Stop":
+            blocks = stop_blocks(tracker, key, p)
             said.extend(tracker.finish(key, blocks, "stream"))
             break  # the first turn: its final delta arrives after Stop
     said.extend(tracker.release(*_first_turn_final()))
@@ -183,8 +192,7 @@ def test_streaming_releases_each_part_once_and_stop_adds_only_the_rest() -> None
 
 
 def _first_turn_final() -> tuple[tuple[str, str], str]:
-    for line in TUI.read_text().splitlines():
-        p = json.loads(line)["payload"]
+    for _name, key, p in tui_events():
         if p.get("final") and p.get("index") == 8:
-            return (p["session_id"], p["prompt_id"]), p["message_id"]
+            return key, p["message_id"]
     raise AssertionError("no final delta")
