@@ -11,11 +11,12 @@ curated table in tts_core/languages.py takes precedence over these rows.
 from __future__ import annotations
 
 import re
-import subprocess
 
 import pycountry  # type: ignore[import-not-found]
 from gtts.lang import tts_langs
 from transformers.models.nllb.tokenization_nllb import FAIRSEQ_LANGUAGE_CODES
+
+from tts_core import engines
 
 # Individual languages that ISO 639-1 only names through their macrolanguage.
 MACRO = {
@@ -27,13 +28,9 @@ MACRO = {
 }  # fmt: skip
 
 
-def espeak_voices() -> set[str]:
-    out = subprocess.run(["espeak-ng", "--voices"], capture_output=True, text=True).stdout
-    return {line.split()[1] for line in out.splitlines()[1:] if len(line.split()) > 1}
-
-
 def main() -> None:
-    gtts, espeak = set(tts_langs()), espeak_voices()
+    gtts = set(tts_langs())
+    espeak = set(getattr(engines.create("espeak"), "voices", list)())
     rows = []
     for code in FAIRSEQ_LANGUAGE_CODES:
         iso3 = code[:3]
