@@ -82,22 +82,21 @@ class TransformersBackend:
         with self._lock:
             self._limit_key(tgt)
         if self.compiled is not None and self._warming is None:
-            compiled = self.compiled
-
-            def compile_bucket(bucket: int) -> object:
-                def locked() -> object:
-                    with self._lock:
-                        return self._generate_compiled([], "eng_Latn", tgt, bucket)
-
-                return self._on_worker(locked)
-
             self._warming = threading.Thread(
-                target=compiled.warm,
-                args=(compile_bucket, lambda: time.monotonic() - self._last_use),
+                target=self.compiled.warm,
+                args=(
+                    functools.partial(self._on_worker, self._compile_bucket, tgt),
+                    lambda: time.monotonic() - self._last_use,
+                ),
                 name="nllb-compile",
                 daemon=True,
             )
             self._warming.start()
+
+    def _compile_bucket(self, tgt: str, bucket: int) -> object:
+        """The warm-up's run for one bucket: a full batch through the compiled path."""
+        with self._lock:
+            return self._generate_compiled([], "eng_Latn", tgt, bucket)
 
     def _on_worker(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run ``fn`` on the one thread that does all compiled-path work: CUDA graphs are
