@@ -120,7 +120,7 @@ class Pipeline:
 
     def submit(self, utterance: Utterance) -> None:
         """Queue ``utterance`` as the priority policy decides (it may drop or cut others)."""
-        queued = [item for item in sorted(self._queue)]
+        queued = sorted(self._queue)
         current = self._current.priority if self._current is not None else None
         decision = admit(utterance.priority, current, [item[2].priority for item in queued])
         if decision.drop_queued:
