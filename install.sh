@@ -120,7 +120,7 @@ fi
 if [ -n "$language" ]; then
   "$venv/bin/python" - "$config_dir/config.yaml" "$language" <<'PY'
 import re, sys
-from tts_core import languages
+from tts_core.languages import catalog as languages
 path, value = sys.argv[1], sys.argv[2]
 code = languages.lookup(value).code
 text = open(path, encoding="utf-8").read()

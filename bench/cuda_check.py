@@ -36,9 +36,9 @@ def main() -> int:
     from torch._dynamo.utils import counters
 
     from tests.tiny_nllb import build
-    from tts_core.nllb import load_backend
-    from tts_core.nllb_compiled import CompiledDecoding
-    from tts_core.nllb_torch import TransformersBackend
+    from tts_core.translate.backends.auto import load_backend
+    from tts_core.translate.backends.compiled import CompiledDecoding
+    from tts_core.translate.backends.transformers_backend import TransformersBackend
 
     device, half = ("cpu", "float32") if dry else ("cuda", "float16")
     name = "cpu (dry run)" if dry else torch.cuda.get_device_name(0)

@@ -21,11 +21,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.gtts_server import FakeGoogle  # noqa: E402
-from tts_core.audio_cache import AudioCache  # noqa: E402
-from tts_core.config import VoiceOptions  # noqa: E402
-from tts_core.engines import Engine, create  # noqa: E402
+from tts_core.audio.cache import AudioCache  # noqa: E402
+from tts_core.config.schema import VoiceOptions  # noqa: E402
+from tts_core.engines.base import Engine  # noqa: E402
 from tts_core.engines.chain import ChainEngine  # noqa: E402
-from tts_core.languages import Language, lookup  # noqa: E402
+from tts_core.engines.registry import create  # noqa: E402
+from tts_core.languages.catalog import Language, lookup  # noqa: E402
 
 SENTENCES = {
     "en": "The build finished and all forty tests passed.",

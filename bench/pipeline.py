@@ -21,11 +21,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tts_core.audio import Audio  # noqa: E402
-from tts_core.events import Priority  # noqa: E402
-from tts_core.languages import Language, lookup  # noqa: E402
-from tts_core.pipeline import Pipeline, Utterance  # noqa: E402
-from tts_core.textfilter import Sentence  # noqa: E402
+from tts_core.audio.pcm import Audio  # noqa: E402
+from tts_core.languages.catalog import Language, lookup  # noqa: E402
+from tts_core.speech.pipeline import Pipeline, Utterance  # noqa: E402
+from tts_core.speech.policy import Priority  # noqa: E402
+from tts_core.text.speakable import Sentence  # noqa: E402
 
 TRANSLATE_S, SYNTH_S, PLAY_S = 0.100, 0.060, 0.400
 
@@ -59,7 +59,9 @@ async def translate(texts: list[str], lang: Language) -> list[str]:
 
 async def run(n: int) -> tuple[float, float]:
     player = Player()
-    pipeline = Pipeline(Engine(), player, lambda u: [Sentence(f"S{i}.") for i in range(n)])
+    pipeline = Pipeline(
+        player, lambda u: [Sentence(f"S{i}.") for i in range(n)], default_engine=Engine()
+    )
     pipeline.start()
     done = asyncio.Event()
     t0 = time.perf_counter()

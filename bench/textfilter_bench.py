@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tts_core.textfilter import _parser, sentences  # noqa: E402
+from tts_core.text.speakable import _parser, sentences  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures"
 

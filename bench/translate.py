@@ -84,9 +84,9 @@ def variant(name: str, folder: Path, cache: Path, device: str, n: int) -> dict[s
     import torch
     from transformers import BatchEncoding
 
-    from tts_core.nllb_compiled import BATCH, SOURCE_STEP, CompiledDecoding
-    from tts_core.nllb_ct2 import CTranslate2Backend
-    from tts_core.nllb_torch import TransformersBackend
+    from tts_core.translate.backends.compiled import BATCH, SOURCE_STEP, CompiledDecoding
+    from tts_core.translate.backends.ct2_backend import CTranslate2Backend
+    from tts_core.translate.backends.transformers_backend import TransformersBackend
 
     limit, compiled = name.endswith("+vocab"), name.endswith(" compiled")
     kind, _, short = name.removesuffix(" +vocab").removesuffix(" compiled").partition(" ")

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from tts_core.audio import from_wav_bytes
+from tts_core.audio.pcm import from_wav_bytes
 
 
 @dataclass

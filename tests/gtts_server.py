@@ -23,7 +23,7 @@ from urllib.parse import parse_qs
 
 import soundfile
 
-from tts_core.audio import from_wav_bytes
+from tts_core.audio.pcm import from_wav_bytes
 
 
 @dataclass

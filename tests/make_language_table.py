@@ -1,11 +1,11 @@
-"""Regenerates tts_core/language_table.py: all 202 NLLB-200 (FLORES-200) language codes with
+"""Regenerates tts_core/languages/table.py: all 202 NLLB-200 (FLORES-200) language codes with
 an English name and the gTTS / espeak-ng codes that speak them.
 
-    python3 tests/make_language_table.py > tts_core/language_table.py
+    python3 tests/make_language_table.py > tts_core/languages/table.py
 
 Needs pycountry (ISO 639 names; a development tool only, not a dependency), transformers (the
 code list NllbTokenizer knows), gTTS (its language list) and espeak-ng (its voices). The
-curated table in tts_core/languages.py takes precedence over these rows.
+curated table in tts_core/languages/catalog.py takes precedence over these rows.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pycountry  # type: ignore[import-not-found]
 from gtts.lang import tts_langs
 from transformers.models.nllb.tokenization_nllb import FAIRSEQ_LANGUAGE_CODES
 
-from tts_core import engines
+from tts_core.engines import registry
 
 # Individual languages that ISO 639-1 only names through their macrolanguage.
 MACRO = {
@@ -30,7 +30,7 @@ MACRO = {
 
 def main() -> None:
     gtts = set(tts_langs())
-    espeak = set(getattr(engines.create("espeak"), "voices", list)())
+    espeak = set(getattr(registry.create("espeak"), "voices", list)())
     rows = []
     for code in FAIRSEQ_LANGUAGE_CODES:
         iso3 = code[:3]

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tts_core import client
-from tts_core.audio import from_wav_bytes
+from tts_core.audio.pcm import from_wav_bytes
 from tts_core.protocol import Ok, Say, Shutup
 
 from .conftest import (
@@ -113,10 +113,10 @@ def test_gtts_through_the_daemon_is_heard_and_shutup_silences_it(
 ) -> None:
     import asyncio
 
-    from tts_core.config import VoiceOptions
-    from tts_core.engines import render
+    from tts_core.config.schema import VoiceOptions
+    from tts_core.engines.base import render
     from tts_core.engines.gtts import GttsEngine
-    from tts_core.languages import lookup
+    from tts_core.languages.catalog import lookup
 
     from .gtts_server import FakeGoogle
 

@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tts_core.install import add_hooks, hook_command, write_settings
+from tts_core.claude_code.settings import add_hooks, hook_command, write_settings
 
 from .conftest import HOOK, ROOT, Pulse, Recorder, start_daemon, stop_daemon, voiced_seconds
 from .mock_anthropic import REPLY
@@ -70,7 +70,7 @@ def test_a_real_claude_code_turn_is_heard(
         [sys.executable, "-m", "tts_core", "say", "--output", str(tmp_path / "e.wav"), REPLY],
         env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, check=True,
     )  # fmt: skip
-    from tts_core.audio import from_wav_bytes
+    from tts_core.audio.pcm import from_wav_bytes
 
     reference = from_wav_bytes((tmp_path / "e.wav").read_bytes())
     want = voiced_seconds(reference.samples, reference.rate)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tts_core import cli
-from tts_core.audio import from_wav_bytes
-from tts_core.status_text import translation_line
+from tts_core.audio.pcm import from_wav_bytes
+from tts_core.cli import main as cli
+from tts_core.cli.status_text import translation_line
 
 from .conftest import DaemonProc, run_cli, subprocess_env, voiced_seconds
 

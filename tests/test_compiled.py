@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tts_core.nllb_compiled import BATCH, CompiledDecoding, OneThread, source_bucket
-from tts_core.nllb_torch import TransformersBackend
+from tts_core.translate.backends.compiled import BATCH, CompiledDecoding, OneThread, source_bucket
+from tts_core.translate.backends.transformers_backend import TransformersBackend
 
 TEXTS = ["All tests passed.", "The build finished."]
 

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tts_core import config_docs, config_file, engines
-from tts_core.config import ENGINE_NAMES, Config, FilterOptions, Rule, VoiceOptions
+from tts_core.config import docs as config_docs
+from tts_core.config import loader as config_file
+from tts_core.config.schema import ENGINE_NAMES, Config, FilterOptions, Rule, VoiceOptions
+from tts_core.engines import registry
 from tts_core.errors import ConfigError
 
 from .conftest import ROOT, run_cli
@@ -161,7 +163,7 @@ def test_auto_language_comes_from_the_locale(environ: dict[str, str], code: str)
 
 
 def test_engine_names_match_the_registry() -> None:
-    assert set(ENGINE_NAMES) == set(engines.REGISTRY)
+    assert set(ENGINE_NAMES) == set(registry.REGISTRY)
 
 
 def test_default_yaml_is_generated_and_is_the_defaults() -> None:

@@ -204,7 +204,7 @@ def test_spooled_events_are_drained_at_start_and_stale_ones_dropped() -> None:
 
 
 def test_the_books_balance_received_against_outcomes() -> None:
-    from tts_core.accounting import Accounting
+    from tts_core.daemon.books import Accounting
 
     books = Accounting()
     for _ in range(4):

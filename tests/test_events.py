@@ -7,13 +7,11 @@ from typing import Any
 
 import pytest
 
-from tts_core.config import Config, SpeakOptions
-from tts_core.events import (
+from tts_core.claude_code.events import (
     Cancel,
     Decision,
     Drop,
     PayloadError,
-    Priority,
     Speak,
     SpeakStream,
     SpeakTurn,
@@ -21,7 +19,9 @@ from tts_core.events import (
     parse_payload,
     route,
 )
-from tts_core.turns import TurnTracker
+from tts_core.claude_code.turns import TurnTracker
+from tts_core.config.schema import Config, SpeakOptions
+from tts_core.speech.policy import Priority
 
 from .conftest import PAYLOADS, load_payload
 

@@ -13,14 +13,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from tts_core.audio import Audio
-from tts_core.audio_cache import AudioCache
-from tts_core.config import VoiceOptions
-from tts_core.engines import OneShot, render
+from tts_core.audio.cache import AudioCache
+from tts_core.audio.pcm import Audio
+from tts_core.config.schema import VoiceOptions
+from tts_core.engines.base import OneShot, render
 from tts_core.engines.chain import ChainEngine, CircuitBreaker, build_chain
 from tts_core.engines.gtts import GttsEngine
 from tts_core.errors import EngineError
-from tts_core.languages import Language, lookup
+from tts_core.languages.catalog import Language, lookup
 
 from .gtts_server import FakeGoogle
 

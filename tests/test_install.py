@@ -14,7 +14,15 @@ from typing import Any
 import pytest
 
 from tts_core import client
-from tts_core.install import EVENTS, add_hooks, hook_command, remove_hooks
+from tts_core.claude_code.settings import (
+    EVENTS,
+    add_hooks,
+    hook_command,
+    plugin_hooks,
+    remove_hooks,
+    render,
+)
+from tts_core.config.schema import INSTALLED_EVENTS
 
 from .conftest import (
     PAYLOADS,
@@ -204,6 +212,7 @@ def test_the_plugin_manifest_serves_the_same_events() -> None:
     assert manifest["name"] == "claude-tts" and manifest["hooks"] == "./hooks/hooks.json"
     hooks = json.loads((ROOT / "hooks" / "hooks.json").read_text())["hooks"]
     assert tuple(hooks) == EVENTS
+
     for groups in hooks.values():
         (hook,) = groups[0]["hooks"]
         assert hook == {
@@ -211,6 +220,14 @@ def test_the_plugin_manifest_serves_the_same_events() -> None:
             "command": 'python3 -S -I "${CLAUDE_PLUGIN_ROOT}/hooks/claude_tts_hook.py"',
             "timeout": 5,
         }
+
+
+def test_the_plugin_hooks_file_is_generated_from_the_installed_events() -> None:
+    # hooks/hooks.json is written by: python3 -c "from tts_core.claude_code.settings import
+    # plugin_hooks, render; print(render(plugin_hooks()), end='')" > hooks/hooks.json
+    on_disk = (ROOT / "hooks" / "hooks.json").read_text()
+    assert on_disk == render(plugin_hooks())
+    assert EVENTS == INSTALLED_EVENTS
 
 
 def test_doctor_reports_each_check_with_its_fix(fake_home: Path) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tts_core.language_table import NLLB
-from tts_core.languages import ALL, UnknownLanguage, lookup
+from tts_core.languages.catalog import ALL, UnknownLanguage, lookup
+from tts_core.languages.table import NLLB
 
 
 def test_the_table_holds_exactly_the_codes_nllb_knows() -> None:

@@ -7,13 +7,13 @@ import asyncio
 import numpy as np
 import pytest
 
-from tts_core.audio import Audio
-from tts_core.engines import OneShot
+from tts_core.audio.pcm import Audio
+from tts_core.engines.base import OneShot
 from tts_core.errors import AudioUnavailable, EngineError
-from tts_core.events import Priority
-from tts_core.languages import Language, lookup
-from tts_core.pipeline import Pipeline, Utterance
-from tts_core.textfilter import Sentence
+from tts_core.languages.catalog import Language, lookup
+from tts_core.speech.pipeline import Pipeline, Utterance
+from tts_core.speech.policy import Priority
+from tts_core.text.speakable import Sentence
 
 
 class FakeEngine(OneShot):
@@ -64,7 +64,7 @@ def split(utterance: Utterance) -> list[Sentence]:
 
 def make(engine: FakeEngine, player_duration: float = 0.05) -> tuple[Pipeline, FakePlayer]:
     player = FakePlayer(engine.log, player_duration)
-    return Pipeline(engine, player, split), player
+    return Pipeline(player, split, default_engine=engine), player
 
 
 def utter(
@@ -176,7 +176,7 @@ def test_failures_are_reported_and_the_pipeline_goes_on(where: str) -> None:
         engine = FakeEngine(fail_on="bad" if where == "engine" else "")
         errors: list[str] = []
         player = FakePlayer(engine.log)
-        p = Pipeline(engine, player, split, on_error=errors.append)
+        p = Pipeline(player, split, on_error=errors.append, default_engine=engine)
         player.fail = where == "player"
         outcomes: list[tuple[str, str, str]] = []
         p.start()

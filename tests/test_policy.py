@@ -6,8 +6,7 @@ import asyncio
 
 import pytest
 
-from tts_core.events import Priority
-from tts_core.policy import Admission, admit
+from tts_core.speech.policy import Admission, Priority, admit
 
 from .test_pipeline import FakeEngine, drain, make, utter
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from tts_core import client
 from tts_core.protocol import HistoryReply, HistoryRequest, HookEvent
-from tts_core.textfilter import sentences
+from tts_core.text.speakable import sentences
 
 from .conftest import FIXTURES, DaemonProc, Pulse, Recorder, start_daemon, stop_daemon
 

@@ -12,10 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tts_core.config import FilterOptions
-from tts_core.sentences import cap_length, split_sentences
-from tts_core.spoken_words import entropy, hide_secrets, split_identifier
-from tts_core.textfilter import sentences, speakable
+from tts_core.config.schema import FilterOptions
+from tts_core.text.sentences import cap_length, split_sentences
+from tts_core.text.speakable import sentences, speakable
+from tts_core.text.spoken_words import entropy, hide_secrets, split_identifier
 
 from .conftest import FIXTURES, load_payload
 

@@ -13,19 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from tts_core.config import TranslationOptions
-from tts_core.languages import lookup
-from tts_core.masking import degenerate, in_script, mask, unmask
-from tts_core.nllb import (
-    TranslationError,
-    load_backend,
-    pick_backend,
-    pick_device,
-    pick_dtype,
-)
-from tts_core.nllb_ct2 import CTranslate2Backend
-from tts_core.nllb_torch import TransformersBackend
-from tts_core.translation import Translator
+from tts_core.config.schema import TranslationOptions
+from tts_core.languages.catalog import lookup
+from tts_core.translate.backends.auto import load_backend, pick_backend, pick_device, pick_dtype
+from tts_core.translate.backends.base import TranslationError
+from tts_core.translate.backends.ct2_backend import CTranslate2Backend
+from tts_core.translate.backends.transformers_backend import TransformersBackend
+from tts_core.translate.masking import degenerate, in_script, mask, unmask
+from tts_core.translate.service import Translator
 
 EN, JA = lookup("en"), lookup("ja")
 TEXTS = ["All tests passed.", "The build finished.", "Done.", "I updated the file."]

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tts_core.turns import (
+from tts_core.claude_code.turns import (
     TurnTracker,
     blocks_from_display,
     blocks_from_transcript,

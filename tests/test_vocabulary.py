@@ -8,9 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from tts_core.nllb_ct2 import CTranslate2Backend
-from tts_core.nllb_torch import TransformersBackend
-from tts_core.vocabulary import WORD, copy_pieces, target_pieces, vmap_text, writable
+from tts_core.translate.backends.ct2_backend import CTranslate2Backend
+from tts_core.translate.backends.transformers_backend import TransformersBackend
+from tts_core.translate.backends.vocabulary import (
+    WORD,
+    copy_pieces,
+    target_pieces,
+    vmap_text,
+    writable,
+)
 
 VOCAB = {
     p: i
@@ -141,8 +147,8 @@ def test_ctranslate2_stops_mid_batch_when_told(tiny_model: Path, tmp_path: Path)
 def test_every_nllb_script_has_letters_in_the_table() -> None:
     import unicodedata
 
-    from tts_core.language_table import NLLB
-    from tts_core.vocabulary import OUTPUT_SCRIPTS
+    from tts_core.languages.scripts import OUTPUT_SCRIPTS
+    from tts_core.languages.table import NLLB
 
     scripts = {code.rpartition("_")[2] for code, *_ in NLLB}
     assert scripts <= set(OUTPUT_SCRIPTS)  # every language gets a limited vocabulary

@@ -2,6 +2,6 @@
 
 import sys
 
-from tts_core.cli import main
+from tts_core.cli.main import main
 
 sys.exit(main())

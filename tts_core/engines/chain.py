@@ -14,13 +14,13 @@ from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from tts_core import engines as _engines
-from tts_core.audio import Audio, concat
-from tts_core.audio_cache import AudioCache
-from tts_core.config import VoiceOptions
-from tts_core.engines import Engine
+from tts_core.audio.cache import AudioCache
+from tts_core.audio.pcm import Audio, concat
+from tts_core.config.schema import VoiceOptions
+from tts_core.engines import registry
+from tts_core.engines.base import Engine
 from tts_core.errors import EngineError
-from tts_core.languages import Language
+from tts_core.languages.catalog import Language
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,10 @@ class CircuitBreaker:
 
 
 class ChainEngine:
+    """An engine made of engines: each sentence goes to the first that works (a circuit breaker
+    skips a failing one for a while, only the unspoken rest moves on after a mid-sentence
+    failure), through the audio cache. Must not import a specific engine."""
+
     needs_network = False
 
     def __init__(
@@ -153,9 +157,9 @@ def build_chain(
     """
     engines: list[Engine] = []
     unavailable: dict[str, str] = {}
-    for name in _engines.chain_names(options.engine, lang):
+    for name in registry.chain_names(options.engine, lang):
         try:
-            engines.append(_engines.create(name, options=options))
+            engines.append(registry.create(name, options=options))
         except EngineError as exc:
             unavailable[name] = str(exc)
             log.warning("engine %s unavailable: %s", name, exc)

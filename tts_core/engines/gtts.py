@@ -22,10 +22,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
-from tts_core.audio import Audio, decode_mp3, time_stretch
-from tts_core.config import VoiceOptions
+from tts_core.audio.pcm import Audio, decode_mp3, time_stretch
+from tts_core.config.schema import VoiceOptions
 from tts_core.errors import EngineError
-from tts_core.languages import Language
+from tts_core.languages.catalog import Language
 
 MIN_VERSION = (2, 5)
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -34,6 +34,9 @@ ALLOW_HOSTS_ENV = "CLAUDE_TTS_ALLOW_HOSTS"
 
 
 class GttsEngine:
+    """Google Translate's voice through gTTS: parts fetched concurrently, timeouts, retries on
+    429/5xx, refuses hosts outside ``CLAUDE_TTS_ALLOW_HOSTS``. Must not import another engine."""
+
     name = "gtts"
     needs_network = True
 

@@ -6,16 +6,19 @@ import os
 import shutil
 import tempfile
 
-from tts_core.audio import Audio, from_wav_bytes
-from tts_core.config import VoiceOptions
-from tts_core.engines import OneShot, _subprocess
+from tts_core.audio.pcm import Audio, from_wav_bytes
+from tts_core.config.schema import VoiceOptions
+from tts_core.engines import _subprocess
+from tts_core.engines.base import OneShot
 from tts_core.errors import EngineError
-from tts_core.languages import Language
+from tts_core.languages.catalog import Language
 
 BASE_WPM = 185
 
 
 class SayEngine(OneShot):
+    """macOS ``say`` as a subprocess. Must not import another engine."""
+
     name = "say"
     needs_network = False
 

@@ -12,14 +12,17 @@ from typing import Any
 
 import numpy as np
 
-from tts_core.audio import Audio
-from tts_core.config import VoiceOptions
-from tts_core.engines import OneShot
+from tts_core.audio.pcm import Audio
+from tts_core.config.schema import VoiceOptions
+from tts_core.engines.base import OneShot
 from tts_core.errors import EngineError
-from tts_core.languages import Language
+from tts_core.languages.catalog import Language
 
 
 class OpenJTalkEngine(OneShot):
+    """Open JTalk (pyopenjtalk-plus), the offline Japanese voice that reads kanji. Must not
+    import another engine."""
+
     name = "openjtalk"
     needs_network = False
 

@@ -1,0 +1,141 @@
+"""Plays audio on the output device through sounddevice (PortAudio).
+
+Writes small blocks from a worker thread so that :meth:`Player.stop` takes effect within one
+block (~20 ms). A missing PortAudio library or output device raises
+:class:`~tts_core.errors.AudioUnavailable` from :meth:`Player.play`; the next play tries again,
+re-reading the device list, so a device that comes back (headphones plugged in again, a sound
+server restarted) is used without restarting the daemon.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Any
+
+import numpy as np
+
+from tts_core.audio.pcm import Audio
+from tts_core.errors import AudioUnavailable
+
+POLL_S = 0.005
+
+
+class Player:
+    """One output device. ``play`` calls must not overlap (the pipeline plays one at a time)."""
+
+    def __init__(
+        self, device: str | None = None, *, block_ms: int = 20, pad_s: float = 0.1
+    ) -> None:
+        self.wanted_device = device
+        self.block_ms = block_ms
+        self.pad_s = pad_s
+        self.device_name: str | None = None
+        self._stop = threading.Event()
+        self._sd: Any = None
+        self._needs_reinit = False
+
+    def _module(self) -> Any:
+        if self._sd is None:
+            try:
+                import sounddevice
+            except OSError as exc:  # the Python package is there, libportaudio is not
+                raise AudioUnavailable(
+                    f"PortAudio library not found ({exc}); install libportaudio2"
+                ) from None
+            except ImportError:
+                raise AudioUnavailable("the sounddevice package is not installed") from None
+            self._sd = sounddevice
+        elif self._needs_reinit:
+            # PortAudio reads the device list once; re-initialize to see devices that changed.
+            self._sd._terminate()
+            self._sd._initialize()
+        self._needs_reinit = False
+        return self._sd
+
+    def _resolve_device(self, sd: Any) -> tuple[int, str]:
+        try:
+            if self.wanted_device:
+                for index, info in enumerate(sd.query_devices()):
+                    if info["max_output_channels"] > 0 and self.wanted_device in info["name"]:
+                        return index, str(info["name"])
+                raise AudioUnavailable(f"no output device matches {self.wanted_device!r}")
+            info = sd.query_devices(kind="output")
+            return int(info["index"]), str(info["name"])
+        except sd.PortAudioError as exc:
+            raise AudioUnavailable(f"no audio output device: {exc}") from None
+
+    def probe(self) -> str:
+        """Return the output device's name. Raises AudioUnavailable."""
+        sd = self._module()
+        try:
+            _, name = self._resolve_device(sd)
+        except AudioUnavailable:
+            self._needs_reinit = True
+            raise
+        self.device_name = name
+        return name
+
+    def stop(self) -> None:
+        """Cut the current clip short (thread-safe, returns at once)."""
+        self._stop.set()
+
+    async def play(self, audio: Audio) -> bool:
+        """Play ``audio`` to the end (True) or until :meth:`stop` (False).
+
+        Raises:
+            AudioUnavailable: no PortAudio, no device, or the device failed mid-play.
+        """
+        self._stop.clear()
+        return await asyncio.to_thread(self._play_blocking, audio)
+
+    def _play_blocking(self, audio: Audio) -> bool:
+        sd = self._module()
+        try:
+            index, name = self._resolve_device(sd)
+            self.device_name = name
+            block = max(1, audio.rate * self.block_ms // 1000)
+            pad = np.zeros(int(self.pad_s * audio.rate), dtype=np.float32)
+            samples = np.concatenate([audio.samples.astype(np.float32), pad]).reshape(-1, 1)
+            with sd.OutputStream(
+                samplerate=audio.rate,
+                channels=1,
+                dtype="float32",
+                device=index,
+                latency="low",
+                # No fixed blocksize: with one, PortAudio's ALSA -> PulseAudio path accepted
+                # whole clips at once and lost them (measured: 0.44 s heard of 1.5 s).
+            ) as stream:
+                return self._feed(stream, samples, block)
+        except sd.PortAudioError as exc:
+            self._needs_reinit = True
+            raise AudioUnavailable(f"audio device failed: {exc}") from None
+        except AudioUnavailable:
+            self._needs_reinit = True
+            raise
+
+    def _feed(self, stream: Any, samples: Any, block: int) -> bool:
+        """Write only what the device buffer takes without blocking, checking the stop flag
+        every few ms: a blocking write can hang for seconds on some devices (an idle
+        PulseAudio null sink renders 2 s at a time), and stop() must not wait for it."""
+        capacity = stream.write_available  # the buffer is empty now
+        pos = 0
+        while pos < len(samples):
+            if self._stop.is_set():
+                stream.abort()
+                return False
+            room = stream.write_available
+            if room == 0:
+                time.sleep(POLL_S)
+                continue
+            n = min(room, block, len(samples) - pos)
+            stream.write(samples[pos : pos + n])
+            pos += n
+        # Let the buffer drain before closing, still interruptible.
+        while stream.write_available < capacity:
+            if self._stop.is_set():
+                stream.abort()
+                return False
+            time.sleep(POLL_S)
+        return True

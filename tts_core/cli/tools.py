@@ -1,0 +1,276 @@
+"""The ``claude-tts`` commands that work without the daemon: preview, voices, config,
+download-model, and ``say --output``. Imported by :mod:`tts_core.cli.main` when one of them runs."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from tts_core import paths as _paths
+from tts_core.errors import ClaudeTTSError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from tts_core.config.schema import Config
+    from tts_core.languages.catalog import Language
+
+
+def _user_config(p: _paths.Paths) -> Config:
+    """The user's config file over the defaults (what the daemon would use)."""
+    from tts_core.config import loader as config_file
+
+    config, warnings = config_file.load([p.config / config_file.USER_FILE])
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return config
+
+
+def _language(value: str | None, config: Config) -> Language:
+    from tts_core.config import loader as config_file
+    from tts_core.languages import catalog as languages
+
+    return (
+        languages.lookup(value)
+        if value
+        else config_file.resolve_language(config.language, os.environ)
+    )
+
+
+def say_to_file(text: str, args: argparse.Namespace, p: _paths.Paths) -> int:
+    from dataclasses import replace
+
+    from tts_core.audio.pcm import Audio, concat, silence, write_wav
+    from tts_core.engines import base as engines
+    from tts_core.engines.chain import build_chain
+    from tts_core.text import speakable as textfilter
+
+    config = _user_config(p)
+    voice = replace(config.voice, engine=args.engine) if args.engine else config.voice
+    lang = _language(args.lang, config)
+    engine = build_chain(voice, lang)
+
+    async def render() -> list[Audio]:
+        said = textfilter.sentences(text, config.filters, lang.code)
+        return [await engines.render(engine, s, lang) for s in said]
+
+    clips = asyncio.run(render())
+    if not clips:
+        raise ClaudeTTSError("nothing speakable in that text")
+    gap = silence(0.1, clips[0].rate)
+    joined = concat([part for clip in clips for part in (clip, gap)])
+    write_wav(Path(args.output), joined)
+    print(f"wrote {args.output} ({joined.duration_s:.2f} s)")
+    return 0
+
+
+def cmd_preview(args: argparse.Namespace, p: _paths.Paths) -> int:
+    from dataclasses import replace
+
+    from tts_core.text import speakable as textfilter
+
+    if args.file in (None, "-"):
+        text = sys.stdin.read()
+    else:
+        try:
+            text = Path(args.file).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ClaudeTTSError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    config = _user_config(p)
+    options = config.filters
+    if args.code:
+        options = replace(options, code_blocks=args.code)
+    lang = _language(args.lang, config)
+    said = textfilter.speakable(text, options, lang.code)
+    if not args.translate:
+        for sentence in said:
+            print(sentence.text)
+        return 0
+    from tts_core.languages import catalog as languages
+    from tts_core.translate.service import Translator
+
+    translator = Translator(
+        config.translation, languages.lookup(config.source_language), p.cache / "models"
+    )
+    texts = [s.text for s in said if not s.announcement]
+    translated = iter(asyncio.run(translator.translate(texts, lang)))
+    if translator.error:
+        print(f"warning: not translated: {translator.error}", file=sys.stderr)
+    for sentence in said:
+        shown = sentence.text if sentence.announcement else next(translated)
+        print(f"{sentence.text}\t{shown}")
+    return 0
+
+
+def cmd_config(args: argparse.Namespace, p: _paths.Paths) -> int:
+    from tts_core.config import docs as config_docs
+    from tts_core.config import loader as config_file
+
+    user_file = p.config / config_file.USER_FILE
+    if args.action == "path":
+        print(user_file)
+        return 0
+    if args.action == "schema":
+        sys.stdout.write(config_docs.json_schema_text())
+        return 0
+    if args.action == "default":
+        sys.stdout.write(config_docs.default_yaml())
+        return 0
+    target = Path(args.file) if args.file else user_file
+    if args.action == "check":
+        if not target.exists():
+            raise ClaudeTTSError(f"no config file at {target} (the defaults apply)")
+        config, warnings = config_file.load([target])
+        for warning in warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        print(f"{target}: ok")
+        return 0
+    files = [user_file, *([Path(args.file)] if args.file else [])]
+    config, warnings = config_file.load(files)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    sys.stdout.write(config_file.dump(config))
+    return 0
+
+
+def cmd_download_model(args: argparse.Namespace, p: _paths.Paths) -> int:
+    config = _user_config(p)
+    model = args.model or config.translation.model
+    path = download_model(model, p)
+    print(f"translation model {model} is ready in {path}")
+    done = convert_model(model, config, p)
+    if done:
+        print(done)
+    return 0
+
+
+def convert_model(model: str, config: Config, p: _paths.Paths) -> str | None:
+    """Convert ``model`` for CTranslate2 here, once, when that is the backend the daemon will
+    use (the CPU's default): a visible minute now rather than an invisible one, and 4 GB of
+    memory, in the daemon on its first sentence. What was done, or None."""
+    from tts_core.config import loader as config_file
+    from tts_core.translate.backends.auto import choose
+
+    options = config.translation
+    backend, device, dtype = choose(options.backend, options.device, options.dtype)
+    if backend != "ctranslate2":
+        return None
+    from tts_core.translate.backends import ct2_backend as nllb_ct2
+
+    cache = p.cache / "models"
+    target = config_file.resolve_language(config.language, os.environ).nllb
+    if nllb_ct2.files_ready(model, dtype, cache, target, options.limit_vocabulary):
+        return None  # done before: 'start' stays quick
+    t0 = time.monotonic()
+    ct2 = nllb_ct2.CTranslate2Backend(model, device, dtype, cache, options.limit_vocabulary)
+    ct2.prepare_files(target)
+    took = time.monotonic() - t0
+    return f"converted for CTranslate2 ({ct2.compute}) in {ct2.folder} ({took:.0f} s)"
+
+
+def download_model(model: str, p: _paths.Paths) -> str:
+    """Fetch ``model`` into our cache (progress bars on stderr); a local directory is kept."""
+    from tts_core.translate.backends.base import TranslationError, download
+
+    try:
+        return download(model, p.cache / "models")
+    except TranslationError as exc:
+        raise ClaudeTTSError(str(exc)) from None
+
+
+def cmd_voices(args: argparse.Namespace, p: _paths.Paths) -> int:
+    from tts_core.engines import base as engines
+    from tts_core.engines import registry
+
+    report = []
+    for name in registry.REGISTRY:
+        entry: dict[str, object] = {"engine": name}
+        try:
+            engine = registry.create(name)
+            entry.update(available=True, network=engine.needs_network,
+                         voices=getattr(engine, "voices", list)())  # fmt: skip
+        except engines.EngineError as exc:
+            entry.update(available=False, reason=str(exc))
+        report.append(entry)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+        return 0
+    for e in report:
+        if e["available"]:
+            voices = list(e["voices"])  # type: ignore[call-overload]
+            shown = ", ".join(voices[:12]) + (
+                f", ... ({len(voices)} in all)" if len(voices) > 12 else ""
+            )
+            kind = "online " if e["network"] else "offline"
+            print(f"{e['engine']:10} {kind}  {shown}")
+        else:
+            print(f"{e['engine']:10} missing  {e['reason']}")
+    return 0
+
+
+def fetch_model_first(p: _paths.Paths) -> None:
+    """On the first start, download the translation model here, where progress shows."""
+    from tts_core.config import loader as config_file
+    from tts_core.translate.backends.base import is_downloaded
+
+    config = _user_config(p)
+    if config_file.translation_target(config, os.environ) is None:
+        return
+    model = config.translation.model
+    try:
+        cached = is_downloaded(model, p.cache / "models")
+    except ImportError:
+        return  # no translation extra: the daemon reports it
+    try:
+        if not cached:
+            download_model(model, p)
+        done = convert_model(model, config, p)
+        if done:
+            print(done, file=sys.stderr)
+    except ClaudeTTSError as exc:
+        print(f"warning: {exc}", file=sys.stderr)
+
+
+def cmd_hooks(args: argparse.Namespace, p: _paths.Paths) -> int:
+    from tts_core.claude_code import settings as install
+
+    path = Path(args.settings).expanduser()
+    before = install.read_settings(path)
+    if args.action == "install":
+        if not args.hook:
+            raise ClaudeTTSError("hooks install needs --hook PATH (the claude_tts_hook.py to run)")
+        hook = str(Path(args.hook).expanduser().absolute())
+        after = install.add_hooks(before, install.hook_command(args.python, hook))
+    else:
+        after = install.remove_hooks(before)
+    if after == before:
+        print(f"{path}: nothing to change")
+        return 0
+    if args.dry_run:
+        sys.stdout.write(install.diff(path, before, after))
+        return 0
+    if not after and not path.exists():
+        return 0
+    backup = install.write_settings(path, after)
+    done = "added to" if args.action == "install" else "removed from"
+    print(f"claude-tts hooks {done} {path}" + (f" (backup: {backup})" if backup else ""))
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace, p: _paths.Paths) -> int:
+    """One line per check, with the fix for each failure; exit 1 if any failed."""
+    from tts_core.cli.doctor import run_checks
+
+    failed = 0
+    for check in run_checks(p, Path(args.settings).expanduser(), offline=args.offline):
+        mark = {"ok": "ok  ", "warn": "warn", "fail": "FAIL", "skip": "skip"}[check.state]
+        line = f"{mark}  {check.name}: {check.detail}"
+        if check.fix and check.state in ("fail", "warn"):
+            line += f"\n        fix: {check.fix}"
+        print(line)
+        failed += check.state == "fail"
+    return 1 if failed else 0

@@ -1,0 +1,99 @@
+"""Running the daemon as a process: one per user (a lock), logging, signals, the event loop.
+
+The only module that owns the process: it takes the lock, installs the signal handlers and runs
+the event loop around :class:`~tts_core.daemon.service.Daemon` (imported after the cheap
+checks, and never the other way round).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import logging.handlers
+import os
+import signal
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tts_core import paths as _paths
+from tts_core.errors import DaemonAlreadyRunning
+
+if TYPE_CHECKING:
+    from tts_core.daemon.service import Daemon
+
+log = logging.getLogger("tts_core.daemon.service")
+
+
+def acquire_lock(paths: _paths.Paths) -> int:
+    """Take the per-user daemon lock (held until the process exits). Raises if taken."""
+    _paths.ensure_private_dir(paths.runtime)
+    fd = os.open(paths.lockfile, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        pid = ""
+        with contextlib.suppress(OSError):
+            pid = paths.pidfile.read_text().strip()
+        raise DaemonAlreadyRunning(
+            f"claude-tts daemon is already running{f' (pid {pid})' if pid else ''}"
+        ) from None
+    return fd
+
+
+def setup_logging(paths: _paths.Paths, to_stderr: bool = False) -> None:
+    _paths.ensure_private_dir(paths.log)
+    handler: logging.Handler = logging.handlers.RotatingFileHandler(
+        paths.daemon_log, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+    )
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler.setFormatter(fmt)
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    root.addHandler(handler)
+    if to_stderr:
+        stream = logging.StreamHandler()
+        stream.setFormatter(fmt)
+        root.addHandler(stream)
+
+
+def install_signals(
+    loop: asyncio.AbstractEventLoop, stop: Callable[[], None], socket_path: Path
+) -> None:
+    """First SIGTERM/SIGINT/SIGHUP: graceful stop. A second one: exit at once."""
+    count = 0
+
+    def on_signal() -> None:
+        nonlocal count
+        count += 1
+        if count > 1:
+            log.warning("second signal: exiting now")
+            with contextlib.suppress(OSError):
+                socket_path.unlink()
+            os._exit(1)
+        log.info("signal received: shutting down")
+        stop()
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        loop.add_signal_handler(sig, on_signal)
+
+
+async def _main(paths: _paths.Paths, factory: Callable[[_paths.Paths], Daemon]) -> None:
+    daemon = factory(paths)
+    install_signals(asyncio.get_running_loop(), daemon.request_stop, paths.socket)
+    await daemon.run()
+
+
+def serve(paths: _paths.Paths, *, verbose: bool = False) -> None:
+    """Run the daemon in the foreground until SIGTERM or a shutdown request."""
+    from tts_core.daemon.service import Daemon  # the heavy part, after the cheap checks
+
+    lock = acquire_lock(paths)
+    try:
+        setup_logging(paths, to_stderr=verbose)
+        asyncio.run(_main(paths, Daemon))
+    finally:
+        os.close(lock)

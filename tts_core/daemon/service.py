@@ -1,0 +1,371 @@
+"""The resident daemon: builds everything from the Config and serves until told to stop.
+
+Composition root: it wires server -> events -> pipeline (engine chain, player), keeps the
+config current (live reload, project overrides) and accounts for every event: each one the
+daemon accepts ends in exactly one of the counters spoken, dropped or failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from tts_core import __version__
+from tts_core import paths as _paths
+from tts_core.audio.cache import AudioCache
+from tts_core.audio.pcm import Audio
+from tts_core.audio.player import Player
+from tts_core.claude_code.events import (
+    Cancel,
+    Drop,
+    PayloadError,
+    Speak,
+    SpeakStream,
+    SpeakTurn,
+    parse_payload,
+    route,
+)  # fmt: skip
+from tts_core.claude_code.transcript import read_turn
+from tts_core.claude_code.turns import TurnTracker, blocks_from_display, blocks_from_transcript
+from tts_core.config import loader as config_file
+from tts_core.config.schema import Config
+from tts_core.config.state import ConfigState
+from tts_core.config.watch import ConfigWatcher
+from tts_core.daemon import spool
+from tts_core.daemon.books import Accounting
+from tts_core.daemon.history import History
+from tts_core.daemon.server import Server
+from tts_core.engines.base import Engine, OneShot
+from tts_core.engines.chain import ChainEngine, build_chain
+from tts_core.engines.registry import chain_names
+from tts_core.errors import AudioUnavailable, EngineError
+from tts_core.languages import catalog as languages
+from tts_core.languages.catalog import Language
+from tts_core.protocol import (
+    Error,
+    HistoryReply,
+    HistoryRequest,
+    HookEvent,
+    Message,
+    Ok,
+    Ping,
+    Replay,
+    Say,
+    Shutdown,
+    Shutup,
+    StatusReply,
+    StatusRequest,
+)  # fmt: skip
+from tts_core.speech.pipeline import Pipeline, Utterance
+from tts_core.speech.policy import Priority  # fmt: skip
+from tts_core.text import speakable as textfilter
+from tts_core.translate.service import TranslatorSlot
+
+log = logging.getLogger("tts_core.daemon.service")
+SPOOL_POLL_S = 0.5
+
+
+class _MissingEngine(OneShot):
+    """Stands in for an engine chain that could not be built, so each utterance fails clearly."""
+
+    name = "missing"
+
+    def __init__(self, error: str) -> None:
+        self.error = error
+
+    async def synthesize(self, text: str, lang: Language) -> Audio:
+        raise EngineError(self.error)
+
+
+class Daemon:
+    """The composition root: builds the server, the pipeline and its adapters from the Config,
+    routes each request and hook event, and keeps the books. Owns neither signals nor the event
+    loop (:mod:`tts_core.daemon.process` does)."""
+
+    def __init__(self, paths: _paths.Paths) -> None:
+        self.paths = paths
+        self.started = time.time()
+        self.accounts = Accounting()
+        self.tracker = TurnTracker()
+        self._generation: Counter[str] = Counter()  # bumped per session on UserPromptSubmit
+        self._stop = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.settings = ConfigState(paths.config / config_file.USER_FILE)
+        self.settings.reload()
+        self._chains: dict[tuple[Any, str], ChainEngine | _MissingEngine] = {}
+        self.cache: AudioCache | None = None
+        self.player = Player()
+        self.translators = TranslatorSlot(paths.cache / "models")
+        self.history = History()
+        self._apply(self.settings.config)
+        self.pipeline = Pipeline(
+            self.player,
+            lambda u: textfilter.speakable(u.text, u.filters, u.lang.code),
+            on_error=self.accounts.error,
+            on_finished=self.history.record,
+        )
+        self.server = Server(paths.socket, self.handle)
+
+    # ---- configuration ----------------------------------------------------------------------
+
+    @property
+    def config(self) -> Config:
+        return self.settings.config
+
+    def _apply(self, config: Config) -> None:
+        """Make the daemon follow ``config`` from the next utterance on."""
+        self.language = config_file.resolve_language(config.language, os.environ)
+        logging.getLogger().setLevel(config.log_level)
+        if self.player.wanted_device != config.voice.output_device:
+            self.player.wanted_device = config.voice.output_device
+            self.player.device_name = None
+        cache_bytes = config.voice.cache_mb * 1024 * 1024
+        if cache_bytes == 0:
+            self.cache = None
+        elif self.cache is None or self.cache.max_bytes != cache_bytes:
+            self.cache = AudioCache(self.paths.cache / "audio", cache_bytes)
+        self._chains.clear()  # rebuilt on use, for the new voice settings
+        source = languages.lookup(config.source_language)
+        self.translators.apply(config.translation, source, self.language)
+
+    def reload_config(self) -> None:
+        if self.settings.reload():
+            self._apply(self.config)
+
+    def chain_for(self, voice: Any, lang: Language) -> ChainEngine | _MissingEngine:
+        """The engine chain for voice settings and a language (built once, then reused)."""
+        key = (voice, lang.code)
+        if key not in self._chains:
+            try:
+                self._chains[key] = build_chain(voice, lang, self.cache)
+            except EngineError as exc:
+                self.accounts.error(str(exc))
+                self._chains[key] = _MissingEngine(str(exc))
+        return self._chains[key]
+
+    def status(self) -> dict[str, Any]:
+        engine = self.chain_for(self.config.voice, self.language)  # what the next turn uses
+        return {
+            "version": __version__,
+            "pid": os.getpid(),
+            "uptime_s": round(time.time() - self.started, 3),
+            "socket": str(self.paths.socket),
+            "log_file": str(self.paths.daemon_log),
+            "language": self.language.code,
+            "engine": engine.name,
+            "engines": engine.stats() if isinstance(engine, ChainEngine) else None,
+            "audio_device": self.player.device_name,
+            "speaking": self.pipeline.speaking,
+            "queue_length": self.pipeline.queue_length,
+            "config": self.settings.status(),
+            "translation": self.translators.stats(),
+            **self.accounts.status(),
+            "timings": self.history.timings(),
+        }
+
+    # ---- requests ---------------------------------------------------------------------------
+
+    async def handle(self, message: Message) -> Message:
+        """Answer one request; a reply type sent as a request gets an error reply."""
+        handler = self._handlers.get(type(message))
+        if handler is None:
+            return Error("unknown_type", f"{message.TYPE!r} is a reply, not a request")
+        return handler(message)
+
+    @property
+    def _handlers(self) -> dict[type[Message], Callable[[Any], Message]]:
+        return {
+            HookEvent: self._on_event,
+            Say: self._on_say,
+            Shutup: lambda m: Ok(f"stopped {self.pipeline.cancel(m.session_id, reason='shutup')}"),
+            StatusRequest: lambda m: StatusReply(self.status()),
+            Ping: lambda m: Ok("pong"),
+            HistoryRequest: lambda m: HistoryReply(self.history.last(m.limit)),
+            Replay: self._on_replay,
+            Shutdown: self._on_shutdown,
+        }
+
+    def _on_event(self, message: HookEvent) -> Message:
+        self.accept_event(message)
+        return Ok("accepted")
+
+    def _on_say(self, message: Say) -> Message:
+        try:
+            lang = languages.lookup(message.lang) if message.lang else self.language
+            voice = self.config.voice
+            if message.engine:
+                chain_names(message.engine, lang)
+                voice = replace(voice, engine=message.engine)
+        except (languages.UnknownLanguage, EngineError) as exc:
+            return Error("bad_field", str(exc))
+        self.accounts.received()
+        speak = Speak(message.text, "", Priority.MESSAGE, "say")
+        self._speak(speak, self.config, lang, self.chain_for(voice, lang))
+        return Ok("queued")
+
+    def _on_replay(self, message: Replay) -> Message:
+        if not self.history.entries:
+            return Error("empty", "nothing has been spoken yet")
+        last = self.history.entries[-1]
+        self.accounts.received()
+        speak = Speak(last["source"], last["session_id"], Priority.MESSAGE, "replay")
+        self._speak(speak, self.config, languages.lookup(last["lang"]))
+        return Ok("queued")
+
+    def _on_shutdown(self, message: Shutdown) -> Message:
+        self.request_stop()
+        return Ok("shutting down")
+
+    def request_stop(self) -> None:
+        """Begin a graceful stop (a shutdown request, or the first signal)."""
+        self._stop.set()
+
+    def accept_event(self, event: HookEvent) -> None:
+        """Count and route one hook event; returns at once (speech happens in the pipeline)."""
+        self.accounts.received()
+        if event.truncated:
+            return self.accounts.finish("failed", "hook payload larger than a frame")
+        try:
+            payload = parse_payload(event.raw)
+            project = event.env.get("CLAUDE_PROJECT_DIR") or payload.get("cwd")
+            config = self.settings.for_project(project if isinstance(project, str) else None)
+            decision = route(payload, event.env, config, self.tracker)
+        except PayloadError as exc:
+            log.warning("bad hook payload: %s", exc)
+            return self.accounts.finish("failed", str(exc))
+        log.info("%s -> %s", payload["hook_event_name"], type(decision).__name__)
+        where = project if isinstance(project, str) else ""
+        hook_ms = (time.time() - event.sent_at) * 1000 if event.sent_at else None
+        if isinstance(decision, Drop):
+            self.accounts.finish("dropped", decision.reason)
+        elif isinstance(decision, Cancel):
+            self._generation[decision.session_id] += 1
+            self.pipeline.cancel(decision.session_id, reason="user_prompt")
+            self.accounts.finish("dropped", "control")
+        elif isinstance(decision, Speak):
+            self._speak(decision, config, project=where, hook_ms=hook_ms)
+        elif isinstance(decision, SpeakTurn):
+            self._spawn(self._speak_turn(decision, config, where, hook_ms))
+        elif isinstance(decision, SpeakStream):
+            chunk = self.tracker.release(decision.key, decision.message_id)
+            if not chunk.strip():
+                return self.accounts.finish("dropped", "buffered")
+            speak = Speak(chunk, decision.key[0], Priority.MESSAGE, "stream")
+            self._speak(speak, config, project=where, hook_ms=hook_ms)
+
+    def _speak(
+        self,
+        speak: Speak,
+        config: Config,
+        lang: Language | None = None,
+        engine: Engine | None = None,
+        project: str = "",
+        hook_ms: float | None = None,
+    ) -> None:
+        if lang is None:
+            lang = config_file.resolve_language(config.language, os.environ)
+        self.pipeline.submit(
+            Utterance(
+                text=speak.text,
+                session_id=speak.session_id,
+                priority=speak.priority,
+                kind=speak.kind,
+                lang=lang,
+                engine=engine or self.chain_for(config.voice, lang),
+                filters=config.filters,
+                translate=(
+                    self.translators.translate
+                    if self.translators.translates(config.translation, lang)
+                    else None
+                ),
+                volume=config.voice.volume,
+                stale_after_s=config.sessions.stale_after_s,
+                project=project,
+                cue=config.sessions.speaker_cue,
+                timings={"hook": hook_ms} if hook_ms is not None else {},
+                on_done=self.accounts.finish,
+            )
+        )
+
+    async def _speak_turn(
+        self, turn: SpeakTurn, config: Config, project: str, hook_ms: float | None
+    ) -> None:
+        session = turn.key[0]
+        generation = self._generation[session]
+        blocks = blocks_from_display(self.tracker.display_blocks(turn.key), turn.last_message)
+        if blocks is None:
+            transcript = None
+            if turn.transcript_path:
+                transcript = await read_turn(
+                    Path(turn.transcript_path),
+                    turn.key[1] or None,
+                    turn.last_message,
+                    wait_s=config.speak.transcript_wait_s,
+                )
+            blocks = blocks_from_transcript(transcript, turn.last_message)
+        if generation != self._generation[session]:
+            return self.accounts.finish("dropped", "user_prompt")  # the user moved on meanwhile
+        new = self.tracker.finish(turn.key, blocks, config.speak.mode)
+        if not new:
+            return self.accounts.finish("dropped", "already_spoken" if blocks else "nothing_to_say")
+        speak = Speak("\n\n".join(new), session, Priority.MESSAGE, "turn")
+        self._speak(speak, config, project=project, hook_ms=hook_ms)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # ---- background work --------------------------------------------------------------------
+
+    def _reject_spooled(self, outcome: str, reason: str) -> None:
+        self.accounts.received()
+        self.accounts.finish(outcome, reason)
+
+    async def _spool_loop(self) -> None:
+        while True:
+            spool.drain(self.paths.spool, self.accept_event, self._reject_spooled)
+            await asyncio.sleep(SPOOL_POLL_S)
+
+    async def _probe_audio(self) -> None:
+        try:
+            name = await asyncio.to_thread(self.player.probe)
+            log.info("audio output: %s", name)
+        except AudioUnavailable as exc:
+            self.accounts.error(str(exc))
+            log.error("%s", exc)
+
+    # ---- lifecycle --------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.pipeline.start()
+        await self.server.start()
+        self.paths.pidfile.write_text(f"{os.getpid()}\n")
+        watcher = ConfigWatcher(self.settings.user_file, self.reload_config, loop)
+        watcher.start()
+        log.info(
+            "claude-tts %s listening on %s (pid %d)", __version__, self.paths.socket, os.getpid()
+        )
+        self._spawn(self._spool_loop())
+        self._spawn(self._probe_audio())
+        try:
+            await self._stop.wait()
+        finally:
+            await self.pipeline.close()  # audio stops first
+            await self.server.close()
+            watcher.stop()
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+            with contextlib.suppress(FileNotFoundError):
+                self.paths.pidfile.unlink()
+            log.info("stopped; %s", dict(self.accounts.counters))

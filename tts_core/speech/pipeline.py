@@ -1,0 +1,303 @@
+"""The speech pipeline: the one place where the stage order is written.
+
+    utterance (markdown) -> textfilter -> translate -> engine.stream -> player.play
+
+Sentences overlap: while one plays, the next is synthesized. Adapters are handed in (tests hand
+in fakes); this module imports no engine, device or network library.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import itertools
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from tts_core.audio.pcm import Audio, chime
+from tts_core.config.schema import FilterOptions
+from tts_core.engines.base import Engine
+from tts_core.errors import AudioUnavailable, EngineError
+from tts_core.languages.catalog import Language
+from tts_core.speech.policy import Priority, admit
+from tts_core.text.speakable import Sentence
+
+log = logging.getLogger(__name__)
+LOOKAHEAD_PARTS = 4
+CHIME = chime()
+"""Two short rising tones: another session is about to speak."""
+TRANSLATE_BATCH = 4
+Translate = Callable[[list[str], Language], Awaitable[list[str]]]
+
+Outcome = str
+"""``spoken``, ``dropped`` or ``failed``."""
+DoneCallback = Callable[[Outcome, str], None]
+"""Called once per utterance with its outcome and a reason (empty when spoken)."""
+
+
+class AudioSink(Protocol):
+    """What the pipeline plays into (the :class:`~tts_core.audio.player.Player`, or a fake)."""
+
+    async def play(self, audio: Audio) -> bool: ...
+    def stop(self) -> None: ...
+
+
+@dataclass
+class Utterance:
+    """Something to say, for one Claude Code session."""
+
+    text: str
+    session_id: str
+    priority: Priority
+    kind: str
+    lang: Language
+    engine: Engine | None = field(default=None, repr=False)
+    """The voice for this utterance (the daemon always names one); None takes the pipeline's
+    ``default_engine``."""
+    filters: FilterOptions = field(default_factory=FilterOptions, repr=False)
+    """What of the markdown is spoken (the settings of this utterance's project)."""
+    translate: Translate | None = field(default=None, repr=False)
+    """Translation into ``lang``; None speaks the text as written."""
+    volume: float = 1.0
+    """Gain applied to this utterance's audio (0 to 1)."""
+    stale_after_s: float = 60.0
+    """Dropped instead of spoken if it waited longer than this in the queue."""
+    project: str = ""
+    """The Claude Code project it comes from (for history and speaker cues)."""
+    cue: str = "none"
+    """When another session spoke last: say the project's name first (``name``), play a
+    ``chime``, or nothing (``none``)."""
+    spoken: list[str] = field(default_factory=list, repr=False)
+    """What was handed to the voice, sentence by sentence (after translation)."""
+    timings: dict[str, float] = field(default_factory=dict, repr=False)
+    """Milliseconds per stage: filter, translate (first batch), synthesize (first part),
+    first_audio (from queued to the first sample played)."""
+    on_done: DoneCallback = field(default=lambda outcome, reason: None, repr=False)
+    created: float = field(default_factory=time.monotonic)
+    queued_at: float = field(default_factory=time.time)
+    """Wall-clock time it was queued (for history)."""
+
+
+class Pipeline:
+    """Speaks queued utterances one at a time. Create and use it inside one event loop."""
+
+    def __init__(
+        self,
+        player: AudioSink,
+        split: Callable[[Utterance], list[Sentence]],
+        on_error: Callable[[str], None] = lambda message: None,
+        on_finished: Callable[[Utterance, Outcome, str], None] = lambda u, o, r: None,
+        default_engine: Engine | None = None,
+    ) -> None:
+        self.default_engine = default_engine
+        """The voice of utterances that name none (tests and benches; the daemon names one per
+        utterance, from that utterance's settings)."""
+        self.player = player
+        self.split = split
+        self.on_error = on_error
+        self.on_finished = on_finished
+        self._queue: list[tuple[int, int, Utterance]] = []
+        self._seq = itertools.count()
+        self._wakeup = asyncio.Event()
+        self._current: Utterance | None = None
+        self._pending: asyncio.Task[None] | None = None
+        self._cancelled_reason = ""
+        self._worker: asyncio.Task[None] | None = None
+        self._closed = False
+        self._last_session: str | None = None
+
+    @property
+    def queue_length(self) -> int:
+        return len(self._queue)
+
+    @property
+    def speaking(self) -> bool:
+        return self._current is not None
+
+    def start(self) -> None:
+        self._worker = asyncio.get_running_loop().create_task(self._run(), name="pipeline")
+
+    def submit(self, utterance: Utterance) -> None:
+        """Queue ``utterance`` as the priority policy decides (it may drop or cut others)."""
+        queued = sorted(self._queue)
+        current = self._current.priority if self._current is not None else None
+        decision = admit(utterance.priority, current, [item[2].priority for item in queued])
+        if decision.drop_queued:
+            doomed = {id(queued[i]) for i in decision.drop_queued}
+            for item in queued:
+                if id(item) in doomed:
+                    self._done(item[2], "dropped", "superseded")
+            self._queue = [item for item in self._queue if id(item) not in doomed]
+            heapq.heapify(self._queue)
+        if decision.cut_current and self._current is not None:
+            self._cut(self._current, "superseded")
+        if not decision.admit:
+            self._done(utterance, "dropped", "busy")
+            return
+        # Important speech (permission prompts) goes ahead of everything queued.
+        rank = 0 if utterance.priority == Priority.IMPORTANT else 1
+        heapq.heappush(self._queue, (rank, next(self._seq), utterance))
+        self._wakeup.set()
+
+    def cancel(self, session_id: str | None = None, reason: str = "cancelled") -> int:
+        """Drop queued speech and cut the current one, for one session or all. Returns count."""
+        kept: list[tuple[int, int, Utterance]] = []
+        dropped = 0
+        for item in self._queue:
+            if session_id is None or item[2].session_id == session_id:
+                self._done(item[2], "dropped", reason)
+                dropped += 1
+            else:
+                kept.append(item)
+        heapq.heapify(kept)
+        self._queue = kept
+        current = self._current
+        if current is not None and (session_id is None or current.session_id == session_id):
+            self._cut(current, reason)
+            dropped += 1
+        return dropped
+
+    def _done(self, utterance: Utterance, outcome: Outcome, reason: str) -> None:
+        utterance.on_done(outcome, reason)
+        self.on_finished(utterance, outcome, reason)
+
+    def _cut(self, utterance: Utterance, reason: str) -> None:
+        """Cut the audio within one block and abandon the synthesis in flight; the worker
+        notices and ends this utterance as dropped."""
+        self._cancelled_reason = reason
+        self.player.stop()
+        if self._pending is not None:
+            self._pending.cancel()
+
+    async def close(self) -> None:
+        """Stop audio first, drop everything, end the worker."""
+        self.cancel(None, reason="shutdown")
+        # A flag as well as cancel(): Python 3.11's wait_for can swallow a cancellation.
+        self._closed = True
+        self._wakeup.set()
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+
+    async def _run(self) -> None:
+        while not self._closed:
+            if not self._queue:
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
+            _, _, utterance = heapq.heappop(self._queue)
+            age = time.monotonic() - utterance.created
+            if age > utterance.stale_after_s:
+                log.info("dropping %s speech queued %.0f s ago", utterance.kind, age)
+                self._done(utterance, "dropped", "stale")
+                continue
+            self._current = utterance
+            self._cancelled_reason = ""
+            try:
+                outcome, reason = await self._speak(utterance)
+            except (EngineError, AudioUnavailable) as exc:
+                outcome, reason = "failed", str(exc)
+                self.on_error(reason)
+                log.error("speech failed (%s): %s", utterance.kind, exc)
+            except asyncio.CancelledError:
+                self._done(utterance, "dropped", self._cancelled_reason or "shutdown")
+                raise
+            except Exception as exc:
+                outcome, reason = "failed", f"unexpected error: {exc!r}"
+                self.on_error(reason)
+                log.exception("speech failed (%s)", utterance.kind)
+            finally:
+                self._current = None
+                self._pending = None
+            self._done(utterance, outcome, reason)
+
+    async def _translate(self, utterance: Utterance, batch: list[Sentence]) -> list[str]:
+        texts = [s.text for s in batch]
+        todo = [i for i, s in enumerate(batch) if not s.announcement]  # ours: already in lang
+        if utterance.translate is None or not todo:
+            return texts
+        try:
+            translated = await utterance.translate([texts[i] for i in todo], utterance.lang)
+        except Exception:
+            log.exception("translation failed; speaking the source text")
+            return texts
+        for i, text in zip(todo, translated, strict=True):
+            texts[i] = text
+        return texts
+
+    async def _speak(self, utterance: Utterance) -> tuple[Outcome, str]:
+        timings = utterance.timings
+        t0 = time.perf_counter()
+        sentences = self.split(utterance)
+        timings["filter"] = (time.perf_counter() - t0) * 1000
+        if not sentences:
+            return "dropped", "nothing_to_say"
+        chime = False
+        if utterance.session_id:
+            changed = self._last_session not in (None, utterance.session_id)
+            self._last_session = utterance.session_id
+            if changed and utterance.cue == "name" and utterance.project:
+                name = os.path.basename(utterance.project.rstrip("/")) or utterance.project
+                sentences = [Sentence(f"{name}:", announcement=True), *sentences]
+            chime = changed and utterance.cue == "chime"
+        # A producer synthesizes ahead (sentence n+1 while n plays; network engines hand over
+        # each part as it arrives) into a small queue; this loop plays what it finds there.
+        queue: asyncio.Queue[Audio | None] = asyncio.Queue(maxsize=LOOKAHEAD_PARTS)
+        engine = utterance.engine or self.default_engine
+        if engine is None:
+            raise EngineError("no voice for this utterance")
+        errors: list[str] = []
+
+        async def produce() -> None:
+            try:
+                done = 0
+                while done < len(sentences):
+                    # The first sentence alone (first audio sooner), then the rest in batches
+                    # translated while earlier sentences play.
+                    batch = sentences[done : done + (1 if done == 0 else TRANSLATE_BATCH)]
+                    t1 = time.perf_counter()
+                    texts = await self._translate(utterance, batch)
+                    if utterance.translate is not None:
+                        timings.setdefault("translate", (time.perf_counter() - t1) * 1000)
+                    done += len(batch)
+                    for text in texts:
+                        utterance.spoken.append(text)
+                        t2 = time.perf_counter()
+                        try:
+                            async for part in engine.stream(text, utterance.lang):
+                                timings.setdefault("synthesize", (time.perf_counter() - t2) * 1000)
+                                await queue.put(part)
+                        except EngineError as exc:  # this sentence is lost; the next may work
+                            errors.append(str(exc))
+            finally:
+                await queue.put(None)
+
+        if chime:
+            await queue.put(CHIME)
+        producer = asyncio.get_running_loop().create_task(produce())
+        self._pending = producer
+        played = 0
+        try:
+            while (audio := await queue.get()) is not None:
+                if self._cancelled_reason:
+                    break
+                timings.setdefault("first_audio", (time.monotonic() - utterance.created) * 1000)
+                if not await self.player.play(audio.with_gain(utterance.volume)):
+                    break
+                played += 1
+        except asyncio.CancelledError:
+            if not self._cancelled_reason:
+                raise  # the worker itself is being cancelled
+        finally:
+            producer.cancel()
+        if self._cancelled_reason:
+            return "dropped", self._cancelled_reason
+        if errors:
+            raise EngineError("; ".join(dict.fromkeys(errors)))
+        return ("spoken", "") if played else ("dropped", "nothing_to_say")

@@ -1,0 +1,57 @@
+"""Who speaks when: speech-dispatcher's SSIP priority rules as one pure function.
+
+- important (permission prompts): never cut, never dropped, goes ahead of everything queued.
+- message (answers, errors, ``say``): queues; cancels notifications.
+- text (streamed narration): when it falls behind, only the newest is kept.
+- notification (cues, progress): dropped when anything else is speaking or waiting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class Priority(IntEnum):
+    """Speech priorities after speech-dispatcher's SSIP (lower value = more urgent)."""
+
+    IMPORTANT = 0
+    """Never cut, goes first (permission prompts)."""
+    MESSAGE = 1
+    """Queues (answers, errors, ``say``)."""
+    TEXT = 2
+    """Streaming narration: only the newest is kept when behind."""
+    NOTIFICATION = 3
+    """Cues and progress: dropped when busy."""
+
+
+@dataclass(frozen=True)
+class Admission:
+    """What :func:`admit` decided for one new utterance."""
+
+    admit: bool
+    """Queue the new speech (False: drop it)."""
+    cut_current: bool = False
+    """Stop what is speaking now."""
+    drop_queued: tuple[int, ...] = ()
+    """Indexes (into the queue as given) of queued speech to drop."""
+
+
+def admit(new: Priority, current: Priority | None, queued: Sequence[Priority]) -> Admission:
+    """Decide what happens when speech of priority ``new`` arrives.
+
+    Args:
+        new: the arriving speech's priority.
+        current: the priority of what is speaking now, or None.
+        queued: the priorities waiting, in queue order.
+    """
+    notifications = tuple(i for i, p in enumerate(queued) if p == Priority.NOTIFICATION)
+    cut_notification = current == Priority.NOTIFICATION
+    if new == Priority.NOTIFICATION:
+        return Admission(admit=current is None and not queued)
+    if new == Priority.TEXT:
+        older_text = tuple(i for i, p in enumerate(queued) if p == Priority.TEXT)
+        return Admission(True, cut_notification, tuple(sorted(older_text + notifications)))
+    # message and important
+    return Admission(True, cut_notification, notifications)

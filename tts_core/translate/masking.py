@@ -1,0 +1,102 @@
+"""Protecting what translation must not touch, and judging what translation gave back. Pure.
+
+File names, versions, numbers, identifiers and glossary terms are swapped for placeholders
+before translation and put back after (glossary terms as the user's own translation).
+Placeholders are short upper-case tokens that NLLB copies through like acronyms.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tts_core.languages.scripts import SCRIPTS, script_of
+
+_PROTECTED = re.compile(
+    r"\b[\w-]+\.(?:py|js|ts|tsx|jsx|json|ya?ml|toml|md|txt|sh|rs|go|c|h|cpp|java|rb|lock|cfg|ini"
+    r"|html|css|sql|csv|log|wav|mp3)\b"  # file names
+    r"|\bv?\d+(?:\.\d+){1,3}\b"  # versions, decimals
+    r"|\b\d+\b"  # numbers
+    r"|\b[A-Z]{2,}[A-Z0-9]*\b",  # acronyms and constants: HTTP, JSON, API
+    re.ASCII,
+)
+_LOOP = re.compile(r"(.{2,24}?)\1{2,}|([^\W\d_])\2{3,}", re.S)
+"""A stretch said three times in a row, or one letter four times: the classic ways a greedy
+decoder goes wrong."""
+
+
+def _placeholder(i: int) -> str:
+    return "ZQ" + "".join(chr(ord("A") + int(d)) for d in str(i))  # ZQA, ZQB, ..., ZQBA
+
+
+@dataclass(frozen=True)
+class Masked:
+    """A sentence with its protected parts swapped for placeholders, and what they stand for."""
+
+    text: str
+    """The sentence with placeholders."""
+    originals: tuple[str, ...]
+    """What each placeholder stands for after translation, in order."""
+
+
+def mask(text: str, glossary: dict[str, str]) -> Masked:
+    """Swap protected spans and glossary terms (whole words, any case) for placeholders."""
+    originals: list[str] = []
+
+    def swap(value: str) -> str:
+        originals.append(value)
+        return _placeholder(len(originals) - 1)
+
+    for term in sorted(glossary, key=len, reverse=True):
+        pattern = re.compile(rf"(?<!\w){re.escape(term)}(?!\w)", re.IGNORECASE)
+        text = pattern.sub(functools.partial(_swap_term, swap, glossary[term]), text)
+    text = _PROTECTED.sub(
+        lambda m: m.group(0) if m.group(0).startswith("ZQ") else swap(m.group(0)), text
+    )
+    return Masked(text, tuple(originals))
+
+
+def _swap_term(swap: Callable[[str], str], replacement: str, _match: re.Match[str]) -> str:
+    return swap(replacement)
+
+
+def unmask(translated: str, masked: Masked) -> str | None:
+    """Put the originals back; None if the translation lost or doubled a placeholder."""
+    out = translated
+    for i, original in enumerate(masked.originals):
+        token = _placeholder(i)
+        pattern = re.compile(rf"{token}(?![A-J])", re.IGNORECASE)
+        if len(pattern.findall(out)) != 1:
+            return None
+        out = pattern.sub(original.replace("\\", "\\\\"), out)
+    return out
+
+
+def in_script(text: str, nllb_code: str, threshold: float = 0.5) -> bool:
+    """True if most letters of ``text`` are in the script of ``nllb_code`` (jpn_Jpan...).
+
+    Latin-script targets return False: English source and, say, French target share a script.
+    """
+    prefixes = SCRIPTS.get(script_of(nllb_code))
+    if not prefixes:
+        return False
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return False
+    hits = sum(1 for ch in letters if unicodedata.name(ch, "").startswith(prefixes))
+    return hits / len(letters) >= threshold
+
+
+def degenerate(source: str, translated: str) -> str | None:
+    """Why ``translated`` should not be spoken (None if it looks sane)."""
+    if not translated.strip():
+        return "empty translation"
+    ratio = len(translated) / max(1, len(source))
+    if ratio > 4.0 or (len(source) > 20 and ratio < 0.1):
+        return f"length ratio {ratio:.2f}"
+    if _LOOP.search(translated):
+        return "repetition"
+    return None
