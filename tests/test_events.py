@@ -105,6 +105,14 @@ def test_permission_prompt_is_important() -> None:
     )
 
 
+def test_an_idle_prompt_the_user_turned_on_is_a_cue_not_an_interruption() -> None:
+    payload, _ = load_payload("Notification_idle_prompt.json")
+    config = Config(speak=SpeakOptions(notification_types=("permission_prompt", "idle_prompt")))
+    assert decide("Notification_idle_prompt.json", ATTENDED, config) == Speak(
+        payload["message"], payload["session_id"], Priority.NOTIFICATION, "notification"
+    )
+
+
 def test_stop_failure_is_a_short_spoken_error() -> None:
     decision = decide("StopFailure.json", ATTENDED)
     assert isinstance(decision, Speak)

@@ -10,7 +10,7 @@ from tts_core.speech.policy import Admission, Priority, admit
 
 from .test_pipeline import FakeEngine, drain, make, utter
 
-IMP, M, T, N = Priority.IMPORTANT, Priority.MESSAGE, Priority.TEXT, Priority.NOTIFICATION
+IMP, M, N = Priority.IMPORTANT, Priority.MESSAGE, Priority.NOTIFICATION
 
 
 @pytest.mark.parametrize(
@@ -19,13 +19,10 @@ IMP, M, T, N = Priority.IMPORTANT, Priority.MESSAGE, Priority.TEXT, Priority.NOT
         # notification: only into silence
         (N, None, [], Admission(True)),
         (N, M, [], Admission(False)),
-        (N, None, [T], Admission(False)),
-        # text: the newest text replaces older queued text; cuts a notification
-        (T, None, [], Admission(True)),
-        (T, M, [T, M, T], Admission(True, False, (0, 2))),
-        (T, N, [N], Admission(True, True, (0,))),
+        (N, None, [M], Admission(False)),
         # message: queues behind others, clears notifications
-        (M, M, [M, N, T], Admission(True, False, (1,))),
+        (M, M, [M, N, M], Admission(True, False, (1,))),
+        (M, None, [N, N], Admission(True, False, (0, 1))),
         (M, N, [], Admission(True, True, ())),
         # important: never dropped, never cuts important or message speech
         (IMP, M, [M, N], Admission(True, False, (1,))),
@@ -46,8 +43,8 @@ def test_pipeline_applies_the_policy() -> None:
         p.start()
         p.submit(utter("answer", outcomes, priority=M))
         await asyncio.sleep(0.05)  # "answer" is speaking
-        p.submit(utter("old narration", outcomes, priority=T))
-        p.submit(utter("new narration", outcomes, priority=T))
+        p.submit(utter("first narration", outcomes, priority=M))
+        p.submit(utter("second narration", outcomes, priority=M))
         p.submit(utter("chime", outcomes, priority=N))
         p.submit(utter("permission", outcomes, priority=IMP))
         await drain(p, outcomes, 5)
@@ -56,11 +53,11 @@ def test_pipeline_applies_the_policy() -> None:
 
     outcomes = asyncio.run(go())
     assert outcomes == [
-        ("old narration", "dropped", "superseded"),
         ("chime", "dropped", "busy"),
         ("answer", "spoken", ""),
         ("permission", "spoken", ""),
-        ("new narration", "spoken", ""),
+        ("first narration", "spoken", ""),
+        ("second narration", "spoken", ""),
     ]
 
 

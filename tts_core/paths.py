@@ -33,17 +33,21 @@ class Paths:
         log: daemon and hook log files.
         cache: downloaded models and audio caches.
         config: the user's configuration directory.
+        data: what ``install.sh`` installs (the venv, the hook script).
     """
 
     # A plain class, not a dataclass: the hook imports this module (dataclasses costs ~14 ms).
-    __slots__ = ("cache", "config", "log", "runtime", "state")
+    __slots__ = ("cache", "config", "data", "log", "runtime", "state")
 
-    def __init__(self, runtime: Path, state: Path, log: Path, cache: Path, config: Path) -> None:
+    def __init__(
+        self, runtime: Path, state: Path, log: Path, cache: Path, config: Path, data: Path
+    ) -> None:
         self.runtime = runtime
         self.state = state
         self.log = log
         self.cache = cache
         self.config = config
+        self.data = data
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Paths) and all(
@@ -83,9 +87,14 @@ class Paths:
     def hook_log(self) -> Path:
         return self.log / "hook.log"
 
+    @property
+    def venv(self) -> Path:
+        """The virtual environment ``install.sh`` makes (the hook looks for it here too)."""
+        return self.data / "venv"
 
-def _dirs(env: Mapping[str, str]) -> tuple[str, str, str, str, str]:
-    """(runtime, state, log, cache, config) as strings, computed with os.path only."""
+
+def _dirs(env: Mapping[str, str]) -> tuple[str, str, str, str, str, str]:
+    """(runtime, state, log, cache, config, data) as strings, computed with os.path only."""
     join = os.path.join
 
     def xdg(name: str, *default: str) -> str:
@@ -103,6 +112,7 @@ def _dirs(env: Mapping[str, str]) -> tuple[str, str, str, str, str]:
             join(state, "log"),
             join(root, "cache"),
             join(root, "config"),
+            join(root, "data"),
         )
     home = env.get("HOME") or os.path.expanduser("~")
     config = join(xdg("XDG_CONFIG_HOME", ".config"), APP)
@@ -115,12 +125,14 @@ def _dirs(env: Mapping[str, str]) -> tuple[str, str, str, str, str]:
             join(lib, "Logs", APP),
             cache,
             config,
+            join(lib, "Application Support", APP),
         )
     cache = join(xdg("XDG_CACHE_HOME", ".cache"), APP)
     state = join(xdg("XDG_STATE_HOME", ".local", "state"), APP)
     runtime_base = env.get("XDG_RUNTIME_DIR", "")
     runtime = join(runtime_base, APP) if os.path.isabs(runtime_base) else join(cache, "run")
-    return runtime, state, join(state, "log"), cache, config
+    data = join(xdg("XDG_DATA_HOME", ".local", "share"), APP)
+    return runtime, state, join(state, "log"), cache, config, data
 
 
 def socket_path(environ: Mapping[str, str] | None = None) -> str:
@@ -132,8 +144,7 @@ def resolve(environ: Mapping[str, str] | None = None) -> Paths:
     """Return the directories for this user and platform (nothing is created)."""
     from pathlib import Path  # ~9 ms of start-up that the hook's fast path never pays
 
-    runtime, state, log, cache, config = _dirs(os.environ if environ is None else environ)
-    return Paths(Path(runtime), Path(state), Path(log), Path(cache), Path(config))
+    return Paths(*(Path(d) for d in _dirs(os.environ if environ is None else environ)))
 
 
 def ensure_private_dir(path: Path) -> Path:
@@ -158,3 +169,17 @@ def check_socket_path(path: Path) -> None:
             f"socket path is {size} bytes, over the limit of {MAX_SOCKET_PATH}: {path} "
             f"(set {HOME_ENV} or XDG_RUNTIME_DIR to a shorter directory)"
         )
+
+
+def shell_assignments(environ: Mapping[str, str] | None = None) -> str:
+    """``name='dir'`` lines for every directory, for ``install.sh`` to ``eval`` (so that the
+    script never repeats where things live)."""
+    import shlex
+
+    p = resolve(environ)
+    names = ("runtime", "state", "log", "cache", "config", "data")
+    return "".join(f"{n}_dir={shlex.quote(str(getattr(p, n)))}\n" for n in names)
+
+
+if __name__ == "__main__":
+    sys.stdout.write(shell_assignments())

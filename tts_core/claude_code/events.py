@@ -119,7 +119,11 @@ def route(
         kind = _str(payload, "notification_type")
         message = _str(payload, "message")
         if kind in config.speak.notification_types and message.strip():
-            return Speak(message, session, Priority.IMPORTANT, "notification")
+            # A permission prompt blocks Claude until the user acts: never cut, first in line.
+            # Other notifications (idle prompts...) are cues, worth saying only into silence.
+            urgent = kind == "permission_prompt"
+            priority = Priority.IMPORTANT if urgent else Priority.NOTIFICATION
+            return Speak(message, session, priority, "notification")
         return Drop("notification_type")
     if name == "StopFailure":
         return Speak(

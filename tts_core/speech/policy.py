@@ -2,8 +2,11 @@
 
 - important (permission prompts): never cut, never dropped, goes ahead of everything queued.
 - message (answers, errors, ``say``): queues; cancels notifications.
-- text (streamed narration): when it falls behind, only the newest is kept.
-- notification (cues, progress): dropped when anything else is speaking or waiting.
+- notification (cues: a Notification other than a permission prompt, when the user asked for
+  it): dropped when anything else is speaking or waiting.
+
+SSIP's fourth class, *text* (keep only the newest), is left out on purpose: everything Claude
+says, streamed or not, is a message that must be heard once, never superseded.
 """
 
 from __future__ import annotations
@@ -20,10 +23,8 @@ class Priority(IntEnum):
     """Never cut, goes first (permission prompts)."""
     MESSAGE = 1
     """Queues (answers, errors, ``say``)."""
-    TEXT = 2
-    """Streaming narration: only the newest is kept when behind."""
-    NOTIFICATION = 3
-    """Cues and progress: dropped when busy."""
+    NOTIFICATION = 2
+    """Cues (idle prompts and other notifications the user turned on): dropped when busy."""
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,5 @@ def admit(new: Priority, current: Priority | None, queued: Sequence[Priority]) -
     cut_notification = current == Priority.NOTIFICATION
     if new == Priority.NOTIFICATION:
         return Admission(admit=current is None and not queued)
-    if new == Priority.TEXT:
-        older_text = tuple(i for i, p in enumerate(queued) if p == Priority.TEXT)
-        return Admission(True, cut_notification, tuple(sorted(older_text + notifications)))
     # message and important
     return Admission(True, cut_notification, notifications)
