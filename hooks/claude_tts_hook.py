@@ -26,22 +26,48 @@ FORWARDED_ENV = (
 )
 
 
-def _add_package_to_path() -> None:
-    """Make ``tts_core`` importable under ``-S -I`` (no site-packages, no PYTHONPATH)."""
-    here = os.path.dirname(os.path.realpath(__file__))
-    root = os.path.dirname(here)  # a source checkout or a Claude Code plugin root
-    if os.path.isfile(os.path.join(root, "tts_core", "protocol.py")):
-        sys.path.insert(0, root)
-        return
-    import sysconfig
+PACKAGE_ROOT_FILE = "package-root"
+"""Written next to the installed hook by install.sh: the folder that holds ``tts_core``."""
+ERROR_LOG = "hook-error.log"
+"""Where the hook reports, next to itself, when it cannot even import the package."""
 
-    # Installed into a venv: without site.py, sys.prefix is the base interpreter's, so find
-    # the venv from the interpreter's own path (bin/python next to ../pyvenv.cfg).
+
+def _package_roots(here: str) -> list[str]:
+    """Where ``tts_core`` may be, best first: a source checkout or plugin root (the hook's
+    parent folder); the folder install.sh recorded; the site-packages of the venv whose
+    interpreter runs us. Under ``-S`` sys.prefix is the base interpreter's and Debian's default
+    sysconfig scheme (posix_local) names a folder that does not exist, so the venv is found
+    from sys.executable and its site-packages through the ``venv`` scheme (3.11+)."""
+    roots = [os.path.dirname(here)]
+    try:
+        with open(os.path.join(here, PACKAGE_ROOT_FILE), encoding="utf-8") as fh:
+            roots.append(fh.read().strip())
+    except OSError:
+        pass
     venv = os.path.dirname(os.path.dirname(sys.executable))
     if os.path.isfile(os.path.join(venv, "pyvenv.cfg")):
-        sys.path.insert(0, sysconfig.get_path("purelib", vars={"base": venv, "platbase": venv}))
-    else:
-        sys.path.insert(0, sysconfig.get_path("purelib"))
+        import sysconfig
+
+        where = {"base": venv, "platbase": venv}
+        for scheme in ("venv", "posix_prefix"):
+            try:  # noqa: SIM105 (contextlib would cost the hook an import)
+                roots.append(sysconfig.get_path("purelib", scheme, vars=where))
+            except KeyError:
+                pass
+    return roots
+
+
+def _add_package_to_path() -> None:
+    """Make ``tts_core`` importable under ``-S -I`` (no site-packages, no PYTHONPATH).
+
+    Raises ImportError naming every place looked in."""
+    here = os.path.dirname(os.path.realpath(__file__))
+    roots = _package_roots(here)
+    for root in roots:
+        if root and os.path.isfile(os.path.join(root, "tts_core", "protocol.py")):
+            sys.path.insert(0, root)
+            return
+    raise ImportError(f"no tts_core package in any of: {', '.join(roots)}")
 
 
 def _read_stdin(limit: int) -> tuple[bytes, bool]:
@@ -66,15 +92,26 @@ def _read_stdin(limit: int) -> tuple[bytes, bool]:
 
 
 def _log(message: str) -> None:
+    """One line in the hook log; without the package, in ERROR_LOG next to this file (and, if
+    that folder is read-only, in the temporary directory), where ``claude-tts doctor`` looks."""
+    line = f"{time.strftime('%Y-%m-%dT%H:%M:%S')} pid={os.getpid()} {message}\n"
     try:
         from tts_core import paths
 
         p = paths.resolve()
         paths.ensure_private_dir(p.log)
-        with open(p.hook_log, "a", encoding="utf-8") as fh:
-            fh.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} pid={os.getpid()} {message}\n")
+        targets = [str(p.hook_log)]
     except Exception:
-        pass  # nowhere left to report; never disturb Claude Code
+        here = os.path.dirname(os.path.realpath(__file__))
+        fallback = os.path.join("/tmp", f"claude-tts-{os.getuid()}-{ERROR_LOG}")
+        targets = [os.path.join(here, ERROR_LOG), fallback]
+    for target in targets:
+        try:
+            with open(target, "a", encoding="utf-8") as fh:
+                fh.write(line)
+            return
+        except OSError:
+            continue  # nowhere left to report; never disturb Claude Code
 
 
 def main() -> None:

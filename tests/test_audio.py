@@ -189,3 +189,13 @@ def test_history_timings_and_replay(audio_daemon: DaemonProc, recorder: Recorder
     assert set(first["timings"]) == {"filter", "synthesize", "first_audio"}
     assert st["timings"]["first_audio"]["n"] == 2
     assert st["timings"]["first_audio"]["p50"] > 0
+
+
+def test_say_waits_until_it_was_heard(audio_daemon: DaemonProc, recorder: Recorder) -> None:
+    from .conftest import run_cli
+
+    result = run_cli("say", "--engine", "espeak", "The build finished.")
+    assert (result.returncode, result.stderr) == (0, "")
+    # By the time the command returned, the sentence had been played in full.
+    assert audio_daemon.status()["counters"]["spoken"] == 1
+    assert voiced_seconds(recorder.stop()) > 0.5

@@ -189,3 +189,19 @@ def test_voices_lists_every_engine() -> None:
 )  # fmt: skip
 def test_status_says_what_translation_is_doing(t: dict[str, object], line: str) -> None:
     assert translation_line(t) == line
+
+
+def test_say_that_cannot_be_heard_exits_1_with_the_reason(daemon: DaemonProc) -> None:
+    # The daemon has no audio server: the sentence is synthesized but cannot be played.
+    result = run_cli("say", "--engine", "espeak", "Nobody will hear this.")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("claude-tts: error: nothing was heard: failed: ")
+    assert "audio" in line or "device" in line, line
+    assert daemon.status()["counters"]["failed"] == 1
+
+
+def test_say_no_wait_returns_once_queued(daemon: DaemonProc) -> None:
+    result = run_cli("say", "--no-wait", "--engine", "espeak", "Queued only.")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")

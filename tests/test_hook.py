@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -194,3 +195,80 @@ def test_hook_works_when_installed_into_a_venv(tmp_path: Path, daemon: DaemonPro
     assert (proc.returncode, proc.stdout) == (0, b"")
     assert not daemon.paths.hook_log.exists(), daemon.paths.hook_log.read_text()
     daemon.wait_for(lambda s: s["counters"]["received"] == 1)
+
+
+def _debian_like_venv(tmp_path: Path) -> tuple[Path, Path]:
+    """A venv laid out as Debian's python3 -m venv makes it, with tts_core installed in its
+    lib/pythonX.Y/site-packages (a link to this checkout's package)."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text(f"home = {os.path.dirname(sys.executable)}\n")
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    site = venv / "lib" / version / "site-packages"
+    site.mkdir(parents=True)
+    (site / "tts_core").symlink_to(ROOT / "tts_core")
+    hook_dir = tmp_path / "hooks"  # installed apart from any checkout
+    hook_dir.mkdir()
+    return venv, site
+
+
+def test_the_hook_finds_its_venv_under_debians_posix_local_scheme(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib.util
+    import sysconfig
+
+    venv, site = _debian_like_venv(tmp_path)
+    installed = tmp_path / "hooks" / "claude_tts_hook.py"
+    installed.write_bytes(HOOK.read_bytes())
+    # Debian's patched sysconfig: the default scheme is posix_local, whose purelib
+    # (<base>/local/lib/pythonX.Y/dist-packages) does not exist in a venv.
+    schemes = dict(sysconfig._INSTALL_SCHEMES)  # type: ignore[attr-defined]
+    local = dict(schemes["posix_prefix"])
+    local["purelib"] = "{base}/local/lib/python{py_version_short}/dist-packages"
+    local["platlib"] = local["purelib"]
+    monkeypatch.setattr(sysconfig, "_INSTALL_SCHEMES", {**schemes, "posix_local": local})
+    monkeypatch.setattr(sysconfig, "get_default_scheme", lambda: "posix_local")
+    # get_path's default scheme is bound when sysconfig is imported, as on Debian.
+    monkeypatch.setattr(sysconfig.get_path, "__defaults__", ("posix_local", None, True))
+    assert sysconfig.get_path("purelib", vars={"base": str(venv), "platbase": str(venv)}) == (
+        f"{venv}/local/lib/python{sys.version_info.major}.{sys.version_info.minor}/dist-packages"
+    )  # the trap the old lookup fell into
+    monkeypatch.setattr(sys, "executable", str(venv / "bin" / "python"))
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    spec = importlib.util.spec_from_file_location("installed_hook", installed)
+    assert spec is not None and spec.loader is not None
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    hook._add_package_to_path()
+    assert sys.path[0] == str(site)
+
+
+def test_the_hook_uses_the_package_root_that_install_sh_recorded(tmp_path: Path) -> None:
+    _, site = _debian_like_venv(tmp_path)
+    hook_dir = tmp_path / "hooks"
+    installed = hook_dir / "claude_tts_hook.py"
+    installed.write_bytes(HOOK.read_bytes())
+    (hook_dir / "package-root").write_text(f"{site}\n")
+    # Run by an interpreter that is not the venv's: only the recorded root can help.
+    probe = (
+        "import runpy, sys; ns = runpy.run_path(sys.argv[1]); ns['_add_package_to_path']();"
+        " import tts_core.protocol as p; print(p.__file__)"
+    )
+    out = subprocess.run([sys.executable, "-S", "-I", "-c", probe, str(installed)],
+                         capture_output=True, text=True, timeout=30)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str(site / "tts_core" / "protocol.py")
+
+
+def test_a_hook_that_cannot_import_logs_why_next_to_itself(tmp_path: Path) -> None:
+    hook_dir = tmp_path / "lonely" / "hooks"
+    hook_dir.mkdir(parents=True)
+    installed = hook_dir / "claude_tts_hook.py"
+    installed.write_bytes(HOOK.read_bytes())
+    result = subprocess.run([sys.executable, "-S", "-I", str(installed)], input=b"{}",
+                            capture_output=True, timeout=30)  # fmt: skip
+    assert (result.returncode, result.stdout, result.stderr) == (0, b"", b"")
+    (line,) = (hook_dir / "hook-error.log").read_text().splitlines()
+    assert "hook error: ImportError: no tts_core package in any of: " in line
+    assert str(tmp_path / "lonely") in line

@@ -111,6 +111,15 @@ def package_root() -> str:
     return os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
 
 
+def daemon_python(paths: _paths.Paths | None = None) -> str:
+    """The interpreter to run the daemon with: the venv install.sh made when there is one (it
+    has every dependency, whatever Python runs the hook: the plugin's hooks run the system
+    python3), else this one."""
+    p = paths or _paths.resolve()
+    venv_python = os.path.join(str(p.venv), "bin", "python")
+    return venv_python if os.path.exists(venv_python) else sys.executable
+
+
 def spawn_daemon(paths: _paths.Paths | None = None, *, force: bool = False) -> bool:
     """Start ``claude-tts serve`` fully detached; return False if skipped by the back-off.
 
@@ -133,7 +142,7 @@ def spawn_daemon(paths: _paths.Paths | None = None, *, force: bool = False) -> b
     root = package_root()
     env["PYTHONPATH"] = os.pathsep.join(x for x in (root, env.get("PYTHONPATH", "")) if x)
     subprocess.Popen(
-        [sys.executable, "-m", "tts_core", "serve"],
+        [daemon_python(p), "-m", "tts_core", "serve"],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

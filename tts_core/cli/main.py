@@ -54,6 +54,8 @@ def _tool(name: str) -> Callable[[argparse.Namespace, _paths.Paths], int]:
 
 def _check(reply: Message) -> Message:
     if isinstance(reply, Error):
+        if reply.code == "not_spoken":
+            raise ClaudeTTSError(reply.message)
         raise ClaudeTTSError(f"the daemon refused: {reply.message}")
     return reply
 
@@ -61,8 +63,25 @@ def _check(reply: Message) -> Message:
 def cmd_serve(args: argparse.Namespace, p: _paths.Paths) -> int:
     from tts_core.daemon.process import serve
 
-    serve(p, verbose=args.verbose)
+    try:
+        serve(p, verbose=args.verbose)
+    except ModuleNotFoundError as exc:
+        # The daemon was started by a Python without our dependencies (a plugin hook run by
+        # the system python3, say): say so where the user will look, then fail.
+        why = (
+            f"the daemon cannot start: {sys.executable} has no module {exc.name!r}; "
+            "install claude-tts with ./install.sh (it makes a venv the hook uses)"
+        )
+        _log_line(p.hook_log, why)
+        raise ClaudeTTSError(why) from None
     return 0
+
+
+def _log_line(path: Path, message: str) -> None:
+    with contextlib.suppress(OSError):
+        _paths.ensure_private_dir(path.parent)
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} pid={os.getpid()} {message}\n")
 
 
 def cmd_start(args: argparse.Namespace, p: _paths.Paths) -> int:
@@ -140,7 +159,10 @@ def cmd_say(args: argparse.Namespace, p: _paths.Paths) -> int:
         client.spawn_daemon(p, force=True)
         if not client.wait_until_running(p, timeout=10.0):
             raise ClaudeTTSError(f"could not start the daemon; see {p.daemon_log}")
-    _check(client.request(Say(text=text, lang=args.lang, engine=args.engine), paths=p))
+    say = Say(text=text, lang=args.lang, engine=args.engine, wait=not args.no_wait)
+    # Waiting, the reply comes when the speech has ended: allow for a long text.
+    timeout = 2.0 if args.no_wait else 30.0 + len(text) / 5
+    _check(client.request(say, paths=p, timeout=timeout))
     return 0
 
 
@@ -210,6 +232,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--lang", help="language of the speech (default: configured)")
     s.add_argument("--engine", help="engine or chain to speak with (default: configured)")
     s.add_argument("-o", "--output", metavar="FILE.wav", help="write a WAV file instead")
+    s.add_argument(
+        "--no-wait",
+        action="store_true",
+        help="return once queued (default: wait until heard; exit 1 if it was not)",
+    )
     s.set_defaults(func=cmd_say)
     s = sub.add_parser("preview", help="print the sentences that would be spoken")
     s.add_argument("file", nargs="?", metavar="FILE|-", help="markdown to read (default: stdin)")
