@@ -89,17 +89,24 @@ class Say(Message):
         text: the text to speak, markdown allowed.
         lang: language of the speech; None means the configured one.
         engine: engine (or chain) to speak with; None means the configured one.
+        wait: reply only once the speech has ended: ``Ok`` if it was heard, else an ``Error``
+            saying why not (``not_spoken``); False replies as soon as it is queued.
     """
 
     TYPE = "say"
-    FIELDS = {"text": (str,), "lang": (str, type(None)), "engine": (str, type(None))}
+    FIELDS = {
+        "text": (str,), "lang": (str, type(None)), "engine": (str, type(None)), "wait": (bool,),
+    }  # fmt: skip
     REQUIRED = ("text",)
-    __slots__ = ("engine", "lang", "text")
+    __slots__ = ("engine", "lang", "text", "wait")
 
-    def __init__(self, text: str, lang: str | None = None, engine: str | None = None) -> None:
+    def __init__(
+        self, text: str, lang: str | None = None, engine: str | None = None, wait: bool = False
+    ) -> None:
         self.text = text
         self.lang = lang
         self.engine = engine
+        self.wait = wait
 
 
 class Shutup(Message):

@@ -13,7 +13,7 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -178,10 +178,11 @@ class Daemon:
         handler = self._handlers.get(type(message))
         if handler is None:
             return Error("unknown_type", f"{message.TYPE!r} is a reply, not a request")
-        return handler(message)
+        reply = handler(message)
+        return await reply if isinstance(reply, Awaitable) else reply
 
     @property
-    def _handlers(self) -> dict[type[Message], Callable[[Any], Message]]:
+    def _handlers(self) -> dict[type[Message], Callable[[Any], Message | Awaitable[Message]]]:
         return {
             HookEvent: self._on_event,
             Say: self._on_say,
@@ -197,7 +198,7 @@ class Daemon:
         self.accept_event(message)
         return Ok("accepted")
 
-    def _on_say(self, message: Say) -> Message:
+    def _on_say(self, message: Say) -> Message | Awaitable[Message]:
         try:
             lang = languages.lookup(message.lang) if message.lang else self.language
             voice = self.config.voice
@@ -208,8 +209,19 @@ class Daemon:
             return Error("bad_field", str(exc))
         self.accounts.received()
         speak = Speak(message.text, "", Priority.MESSAGE, "say")
-        self._speak(speak, self.config, lang, self.chain_for(voice, lang))
-        return Ok("queued")
+        if not message.wait:
+            self._speak(speak, self.config, lang, self.chain_for(voice, lang))
+            return Ok("queued")
+        done: asyncio.Future[tuple[str, str]] = asyncio.get_running_loop().create_future()
+        self._speak(speak, self.config, lang, self.chain_for(voice, lang), done=done)
+        return self._said(done)
+
+    @staticmethod
+    async def _said(done: asyncio.Future[tuple[str, str]]) -> Message:
+        outcome, reason = await done
+        if outcome == "spoken":
+            return Ok("spoken")
+        return Error("not_spoken", f"nothing was heard: {outcome}: {reason or 'no reason given'}")
 
     def _on_replay(self, message: Replay) -> Message:
         if not self.history.entries:
@@ -269,7 +281,13 @@ class Daemon:
         engine: Engine | None = None,
         project: str = "",
         hook_ms: float | None = None,
+        done: asyncio.Future[tuple[str, str]] | None = None,
     ) -> None:
+        def finished(outcome: str, reason: str) -> None:
+            self.accounts.finish(outcome, reason)
+            if done is not None and not done.done():
+                done.set_result((outcome, reason))
+
         if lang is None:
             lang = config_file.resolve_language(config.language, os.environ)
         self.pipeline.submit(
@@ -291,7 +309,7 @@ class Daemon:
                 project=project,
                 cue=config.sessions.speaker_cue,
                 timings={"hook": hook_ms} if hook_ms is not None else {},
-                on_done=self.accounts.finish,
+                on_done=finished,
             )
         )
 
