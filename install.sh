@@ -1,32 +1,41 @@
 #!/usr/bin/env bash
 # Install claude-tts into Claude Code, or take it out again (--uninstall).
 #
-#   ./install.sh [--language ja] [--scope user|project] [--project DIR] [--no-translate]
-#                [--no-service] [--system-site-packages] [--dry-run]
+#   ./install.sh [--language ja] [--translate | --no-translate] [--japanese-voice]
+#                [--scope user|project] [--project DIR] [--no-service] [--no-system-packages]
+#                [--system-site-packages] [--dry-run]
 #   ./install.sh --uninstall [--purge] [--scope user|project] [--project DIR]
 #
-# Installs into a venv under your data directory, places the default config (only if you have
-# none), merges our hooks into Claude Code's settings.json (keeping everything else, with a
-# backup) and keeps the daemon warm with a systemd user unit (Linux) or a launchd agent (macOS).
-# Running it again changes nothing. It never asks for root.
+# Installs into its own venv (so it works with Debian's, Ubuntu's and Homebrew's "externally
+# managed" Python), links `claude-tts` into ~/.local/bin, installs or names the system
+# libraries it needs, places the default config (only if you have none), merges our hooks into
+# Claude Code's settings.json (keeping everything else, with a backup), keeps the daemon warm
+# with a systemd user unit or a launchd agent, and ends by speaking a test sentence.
+# Translation (torch, ~1 GB) is installed only when your language needs it; the offline
+# Japanese voice (~330 MB) only for Japanese. Running it again changes nothing. It never asks
+# for a password: system packages are installed only where sudo needs none.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-language="" scope=user project="$PWD" translate=1 service=1 dry=0 uninstall=0 purge=0
+language="" scope=user project="$PWD" translate=auto japanese=auto service=1 sysdeps=1
+dry=0 uninstall=0 purge=0
 venv_flags=()
 die() { echo "install.sh: $*" >&2; exit 1; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --language) language=${2:?--language needs a code, e.g. ja}; shift ;;
+    --translate) translate=yes ;;
+    --no-translate) translate=no ;;
+    --japanese-voice) japanese=yes ;;
     --scope) scope=${2:?--scope needs user or project}; shift ;;
     --project) project=${2:?--project needs a directory}; shift ;;
-    --no-translate) translate=0 ;;
     --no-service) service=0 ;;
+    --no-system-packages) sysdeps=0 ;;
     --system-site-packages) venv_flags+=(--system-site-packages) ;;
     --dry-run) dry=1 ;;
     --uninstall) uninstall=1 ;;
     --purge) purge=1 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) die "unknown option: $1 (see --help)" ;;
   esac
   shift
@@ -37,25 +46,30 @@ case "$scope" in
   *) die "--scope must be user or project, not '$scope'" ;;
 esac
 
-if [ "$(uname -s)" = Darwin ]; then
-  data="$HOME/Library/Application Support/claude-tts"
-  config_dir="${XDG_CONFIG_HOME:-$HOME/.config}/claude-tts"
-else
-  data="${XDG_DATA_HOME:-$HOME/.local/share}/claude-tts"
-  config_dir="${XDG_CONFIG_HOME:-$HOME/.config}/claude-tts"
-fi
-[ -n "${CLAUDE_TTS_HOME:-}" ] && config_dir="$CLAUDE_TTS_HOME/config"
-venv="$data/venv"
-hook="$data/hooks/claude_tts_hook.py"
+py=${PYTHON:-python3}
+command -v "$py" >/dev/null || die "Python 3.11 or newer is needed ($py not found)"
+"$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+  || die "Python 3.11 or newer is needed; $py is $("$py" -c 'import platform; print(platform.python_version())')"
+
+# Where everything lives: the package says (tts_core/paths.py), so this script never repeats it.
+# Its light layer is the standard library alone, so the system python3 runs it from here.
+eval "$(PYTHONPATH="$here" "$py" -S -m tts_core.paths)"
+venv="$data_dir/venv"
+hook="$data_dir/hooks/claude_tts_hook.py"
+records="$data_dir/settings-records"
+bin_dir="$HOME/.local/bin"
 unit="${XDG_CONFIG_HOME:-$HOME/.config}/systemd/user/claude-tts.service"
 agent="$HOME/Library/LaunchAgents/com.github.claude-tts.plist"
 
 has_user_systemd() { command -v systemctl >/dev/null && systemctl --user show-environment >/dev/null 2>&1; }
+step_no=0
+step() { step_no=$((step_no + 1)); step_started=$SECONDS; echo "[$step_no] $*"; }
+took() { echo "    done in $((SECONDS - step_started)) s"; }
 
 if [ "$uninstall" = 1 ]; then
   if [ -x "$venv/bin/claude-tts" ]; then
     "$venv/bin/claude-tts" stop >/dev/null 2>&1 || true
-    "$venv/bin/claude-tts" hooks uninstall --settings "$settings"
+    "$venv/bin/claude-tts" hooks uninstall --settings "$settings" --record-dir "$records"
   fi
   if [ -f "$unit" ]; then
     systemctl --user disable --now claude-tts.service >/dev/null 2>&1 || true
@@ -65,22 +79,27 @@ if [ "$uninstall" = 1 ]; then
     launchctl bootout "gui/$(id -u)" "$agent" >/dev/null 2>&1 || true
     rm -f "$agent"; echo "removed $agent"
   fi
-  rm -rf "$venv" "$data/hooks"; echo "removed $venv"
+  if [ -L "$bin_dir/claude-tts" ] && [ "$(readlink "$bin_dir/claude-tts")" = "$venv/bin/claude-tts" ]; then
+    rm -f "$bin_dir/claude-tts"; echo "removed $bin_dir/claude-tts"
+  fi
+  rm -rf "$venv" "$data_dir/hooks"; echo "removed $venv"
   if [ "$purge" = 1 ]; then
-    rm -rf "$config_dir" "$data"; echo "removed $config_dir (your config) and $data"
+    rm -rf "$config_dir" "$data_dir" "$state_dir" "$log_dir" "$cache_dir" "$runtime_dir"
+    echo "removed your config ($config_dir), logs and spool ($state_dir), caches and models" \
+         "($cache_dir) and $data_dir"
   else
-    echo "kept your config in $config_dir (--purge removes it)"
+    echo "kept your config in $config_dir, logs in $log_dir and caches in $cache_dir (--purge removes them)"
   fi
   exit 0
 fi
 
-py=${PYTHON:-python3}
-command -v "$py" >/dev/null || die "Python 3.11 or newer is needed ($py not found)"
-"$py" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
-  || die "Python 3.11 or newer is needed; $py is $("$py" -c 'import platform; print(platform.python_version())')"
+# What this machine needs: the language decides translation and the Japanese voice.
+plan=$(PYTHONPATH="$here" "$py" -S -m tts_core.cli.install_plan ${language:+--language "$language"} \
+       --translate "$translate" --japanese-voice "$japanese") || exit 1
+eval "$plan"
 
 if [ "$dry" = 1 ]; then
-  echo "would install into $venv, config in $config_dir, hooks in $settings:"
+  echo "would install into $venv (language: $language_name, extras: ${extras:-none}), config in $config_dir, hooks in $settings:"
   if [ -x "$venv/bin/claude-tts" ]; then
     "$venv/bin/claude-tts" hooks install --dry-run --settings "$settings" --hook "$hook" --python "$venv/bin/python"
   else
@@ -89,28 +108,69 @@ if [ "$dry" = 1 ]; then
   exit 0
 fi
 
-# 1. The venv and the package.
-if [ ! -x "$venv/bin/python" ]; then
-  "$py" -m venv "${venv_flags[@]}" "$venv"
+# 1. System libraries: PortAudio (sound) and espeak-ng (the offline voice). macOS has both
+#    built in (the sounddevice wheel carries PortAudio; `say` speaks).
+missing=()
+if [ "$(uname -s)" = Linux ]; then
+  libs=$(/sbin/ldconfig -p 2>/dev/null || ldconfig -p 2>/dev/null || true)
+  case "$libs" in *libportaudio.so.2*) ;; *) missing+=(libportaudio2) ;; esac
+  command -v espeak-ng >/dev/null || missing+=(espeak-ng)
 fi
-pip=("$venv/bin/python" -m pip install -q --disable-pip-version-check)
-extras="ja"
-if [ "$translate" = 1 ]; then
-  extras="ja,translate"
-  # torch first: on Linux x86_64 without a GPU the CPU build is far smaller.
-  if [ "$(uname -s)" = Linux ] && ! command -v nvidia-smi >/dev/null; then
-    "${pip[@]}" torch --index-url https://download.pytorch.org/whl/cpu 2>/dev/null || "${pip[@]}" torch
+if [ ${#missing[@]} -gt 0 ]; then
+  step "System packages: ${missing[*]}"
+  fix="sudo apt-get install -y ${missing[*]}"
+  command -v apt-get >/dev/null || fix="install PortAudio and espeak-ng with your package manager (e.g. sudo dnf install portaudio espeak-ng)"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo -n"
+  if [ "$sysdeps" = 1 ] && command -v apt-get >/dev/null && { [ -z "$sudo" ] || sudo -n true 2>/dev/null; }; then
+    echo "    installing them with apt-get (no password needed here)"
+    if $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 \
+       || { $sudo apt-get update -qq >/dev/null 2>&1 && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1; }; then
+      took
+    else
+      echo "    could not install them; run: $fix"
+    fi
   else
-    "${pip[@]}" torch
+    echo "    missing; speech needs them. Run: $fix"
   fi
 fi
-"${pip[@]}" "$here[$extras]"
+
+# 2. The venv and the package.
+step "Python environment in $venv"
+if [ ! -x "$venv/bin/python" ]; then
+  "$py" -m venv ${venv_flags[@]+"${venv_flags[@]}"} "$venv" \
+    || die "could not create a venv with $py; on Debian/Ubuntu: sudo apt-get install python3-venv"
+fi
+pip=("$venv/bin/python" -m pip install --disable-pip-version-check -q)
+took
+if [ "$translate" = 1 ] && ! "$venv/bin/python" -c 'import torch' 2>/dev/null; then
+  if [ "$(uname -s)" = Linux ] && ! command -v nvidia-smi >/dev/null; then
+    # The CPU build (~200 MB) instead of the CUDA one (~6 GB): from the PyTorch CPU index
+    # alone (any extra index the user configured could offer a CUDA build with a higher
+    # version), still honouring configured local wheel folders (find-links).
+    step "Translation: torch, CPU build (about 200 MB; this is the long step)"
+    PIP_EXTRA_INDEX_URL="" "${pip[@]}" torch --index-url https://download.pytorch.org/whl/cpu \
+      || die "could not install torch's CPU build; retry, or install without translation: ./install.sh --no-translate"
+  else
+    step "Translation: torch (a large download; this is the long step)"
+    "${pip[@]}" torch || die "could not install torch; retry, or: ./install.sh --no-translate"
+  fi
+  took
+fi
+step "claude-tts${extras:+ with $extras} and its dependencies"
+"${pip[@]}" "$here${extras:+[$extras]}"
 # gTTS without its dependencies: its click<8.2 pin is for its CLI only (see README).
 "${pip[@]}" --no-deps 'gTTS==2.5.4'
-mkdir -p "$data/hooks"
+mkdir -p "$data_dir/hooks"
 install -m 0644 "$here/hooks/claude_tts_hook.py" "$hook"
+# Where the hook finds the package, whatever scheme this Python's sysconfig defaults to.
+"$venv/bin/python" -c 'import os, tts_core; print(os.path.dirname(os.path.dirname(tts_core.__file__)))' \
+  > "$data_dir/hooks/package-root"
+mkdir -p "$bin_dir"
+ln -sfn "$venv/bin/claude-tts" "$bin_dir/claude-tts"
+took
 
-# 2. The config, only if there is none.
+# 3. The config, only if there is none.
 mkdir -p "$config_dir"
 install -m 0644 "$here/config/schema.json" "$config_dir/schema.json"
 if [ ! -f "$config_dir/config.yaml" ]; then
@@ -118,11 +178,9 @@ if [ ! -f "$config_dir/config.yaml" ]; then
   echo "placed the default config in $config_dir/config.yaml"
 fi
 if [ -n "$language" ]; then
-  "$venv/bin/python" - "$config_dir/config.yaml" "$language" <<'PY'
+  "$venv/bin/python" - "$config_dir/config.yaml" "$language_code" <<'PY'
 import re, sys
-from tts_core.languages import catalog as languages
-path, value = sys.argv[1], sys.argv[2]
-code = languages.lookup(value).code
+path, code = sys.argv[1], sys.argv[2]
 text = open(path, encoding="utf-8").read()
 new, n = re.subn(r"(?m)^language:.*$", f"language: {code}", text)
 open(path, "w", encoding="utf-8").write(new if n else f"language: {code}\n" + text)
@@ -130,10 +188,11 @@ print(f"language set to {code} in {path}")
 PY
 fi
 
-# 3. The hooks.
-"$venv/bin/claude-tts" hooks install --settings "$settings" --hook "$hook" --python "$venv/bin/python"
+# 4. The hooks.
+"$venv/bin/claude-tts" hooks install --settings "$settings" --hook "$hook" \
+  --python "$venv/bin/python" --record-dir "$records"
 
-# 4. Keep the daemon warm.
+# 5. Keep the daemon warm.
 if [ "$service" = 1 ] && [ "$(uname -s)" = Darwin ]; then
   mkdir -p "$(dirname "$agent")"
   cat > "$agent" <<PLIST
@@ -168,6 +227,20 @@ else
   echo "no service manager used: the hook starts the daemon when Claude Code first speaks"
 fi
 
+# 6. Say something, and what next.
 echo
-echo "claude-tts is installed. Check it with: \"$venv/bin/claude-tts\" doctor"
+cli="$bin_dir/claude-tts"
+case ":$PATH:" in
+  *":$bin_dir:"*) cli=claude-tts ;;
+  *) echo "note: $bin_dir is not on your PATH; add it (export PATH=\"$bin_dir:\$PATH\") or run $cli" ;;
+esac
+if "$venv/bin/claude-tts" say "claude-tts is installed. Claude Code can speak now."; then
+  echo "claude-tts is installed and spoke a test sentence (language: $language_name)."
+else
+  echo "claude-tts is installed, but the test sentence could not be heard (see above); \"$cli doctor\" says what to fix."
+fi
+[ "$translate" = 1 ] && echo "Translation into $language_name: the model (about 2.5 GB) downloads on first use; \"$cli download-model\" fetches it now."
+[ "$translate" = 0 ] && [ "$language_code" != en ] && echo "Translation is not installed; ./install.sh --translate adds it."
+echo "Next: start Claude Code in any project and it speaks its answers. \"$cli status\" shows what it said;"
+echo "edit $config_dir/config.yaml to change the voice or language (no restart needed)."
 echo "Undo with: $here/install.sh --uninstall$( [ "$scope" = project ] && echo " --scope project --project $project")"

@@ -127,6 +127,39 @@ def test_cli_writes_atomically_with_a_backup_and_dry_run_writes_nothing(tmp_path
     assert json.loads(settings.read_text()) == THEIRS
 
 
+def test_uninstall_gives_back_their_exact_bytes_or_deletes_the_file_we_made(
+    tmp_path: Path,
+) -> None:
+    records = tmp_path / "records"
+    made = tmp_path / "new" / "settings.json"
+    theirs = tmp_path / "theirs.json"
+    theirs.write_text('{\n    "model": "opus",\n    "hooks": {}\n}\n')  # their own indent
+    original = theirs.read_text()
+    for path in (made, theirs):
+        flags = ["--settings", str(path), "--record-dir", str(records)]
+        assert run_cli("hooks", "install", *flags, "--hook", "/h/claude_tts_hook.py").returncode == 0
+        assert "claude_tts_hook.py" in path.read_text()
+        assert run_cli("hooks", "install", *flags, "--hook", "/h/claude_tts_hook.py").stdout == (
+            f"{path}: nothing to change\n"
+        )
+        out = run_cli("hooks", "uninstall", *flags)
+        assert out.returncode == 0, out.stderr
+    assert not made.exists()
+    assert theirs.read_text() == original
+    assert list(records.iterdir()) == []
+
+
+def test_uninstall_keeps_what_they_changed_since(tmp_path: Path) -> None:
+    records, path = tmp_path / "records", tmp_path / "settings.json"
+    path.write_text(json.dumps(THEIRS))
+    flags = ["--settings", str(path), "--record-dir", str(records)]
+    run_cli("hooks", "install", *flags, "--hook", "/h/claude_tts_hook.py")
+    changed = json.loads(path.read_text()) | {"theme": "dark"}
+    path.write_text(json.dumps(changed))
+    run_cli("hooks", "uninstall", *flags)
+    assert json.loads(path.read_text()) == THEIRS | {"theme": "dark"}
+
+
 # ---- install.sh, for real, into a temporary HOME ------------------------------------------------
 
 
@@ -148,6 +181,8 @@ def run_install(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_install_sh_then_uninstall(fake_home: Path) -> None:
+    theirs_text = (fake_home / ".claude" / "settings.json").read_text() + "\n\n"  # their bytes
+    (fake_home / ".claude" / "settings.json").write_text(theirs_text)
     result = run_install(fake_home, "--no-translate", "--no-service", "--system-site-packages",
                          "--language", "japanese")  # fmt: skip
     assert result.returncode == 0, result.stderr + result.stdout
@@ -155,6 +190,12 @@ def test_install_sh_then_uninstall(fake_home: Path) -> None:
     config = fake_home / ".config" / "claude-tts" / "config.yaml"
     assert f"language set to ja in {config}" in result.stdout
     assert "\nlanguage: ja\n" in config.read_text()
+    # On PATH (or told how), and the last words say what happened and what to do next.
+    link = fake_home / ".local" / "bin" / "claude-tts"
+    assert link.resolve() == (data / "venv" / "bin" / "claude-tts").resolve()
+    assert "could not be heard" in result.stdout  # no sound device here, and it says so
+    assert "Next: start Claude Code" in result.stdout
+    assert (data / "hooks" / "package-root").read_text().strip()
     settings = json.loads((fake_home / ".claude" / "settings.json").read_text())
     assert remove_hooks(settings) == THEIRS
     (command,) = {
@@ -170,7 +211,13 @@ def test_install_sh_then_uninstall(fake_home: Path) -> None:
     assert again.returncode == 0 and "nothing to change" in again.stdout
     assert json.loads((fake_home / ".claude" / "settings.json").read_text()) == settings
 
-    # The installed command, run as Claude Code runs it, starts the daemon and is heard.
+    # The installed command, run as Claude Code runs it, reaches the daemon (which the test
+    # sentences at the end of each install started, and counted).
+    from tts_core import paths as _paths
+
+    p = _paths.resolve({"HOME": str(fake_home)})
+    assert client.wait_until_running(p, timeout=30)
+    before = DaemonClient(p).status()["counters"]["received"]
     payload = json.loads((PAYLOADS / "Notification_permission_prompt.json").read_text())["payload"]
     env = {"HOME": str(fake_home), "PATH": os.environ["PATH"], "CLAUDE_CODE_SESSION_ATTENDED": "1",
            "PULSE_SERVER": "unix:/nonexistent", "HF_HUB_OFFLINE": "1",
@@ -178,20 +225,21 @@ def test_install_sh_then_uninstall(fake_home: Path) -> None:
     hook = subprocess.run(["bash", "-c", command], input=json.dumps(payload).encode(), env=env,
                           capture_output=True, timeout=30)  # fmt: skip
     assert (hook.returncode, hook.stdout, hook.stderr) == (0, b"", b"")
-    from tts_core import paths as _paths
-
-    p = _paths.resolve({"HOME": str(fake_home)})
-    assert client.wait_until_running(p, timeout=30)
-    DaemonClient(p).wait_for(lambda s: s["counters"]["received"] == 1)
+    DaemonClient(p).wait_for(lambda s: s["counters"]["received"] == before + 1)
 
     removed = run_install(fake_home, "--uninstall")
     assert removed.returncode == 0, removed.stderr
-    assert json.loads((fake_home / ".claude" / "settings.json").read_text()) == THEIRS
-    assert not (data / "venv").exists() and config.exists()
+    # Their file comes back byte for byte, blank lines and all.
+    assert (fake_home / ".claude" / "settings.json").read_text() == theirs_text
+    assert not (data / "venv").exists() and config.exists() and not link.exists()
     assert not client.is_running(p)
     assert run_install(fake_home, "--uninstall", "--purge").returncode == 0
     assert not config.exists()
-
+    # Everything we made is gone: config, data, state (logs, spool), caches.
+    for made in (p.config, p.data, p.state, p.log, p.cache, p.runtime):
+        assert not made.exists(), made
+    left = {x.name for x in (fake_home / ".claude").iterdir()}
+    assert {n for n in left if not n.startswith("settings.json.bak-")} == {"settings.json"}
 
 def test_install_sh_refuses_old_python(fake_home: Path, tmp_path: Path) -> None:
     # A stand-in interpreter that reports 3.9.

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 APP = "claude-tts"
+CONFIG_FILE = "config.yaml"
+"""The user's config file, in :attr:`Paths.config`."""
 HOME_ENV = "CLAUDE_TTS_HOME"
 # sockaddr_un.sun_path is 108 bytes on Linux and 104 on macOS, NUL included.
 MAX_SOCKET_PATH = 103 if sys.platform == "darwin" else 107

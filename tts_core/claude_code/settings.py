@@ -8,8 +8,10 @@ with a timestamped backup, and a file that is not valid JSON is refused untouche
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import difflib
+import hashlib
 import json
 import os
 import shlex
@@ -143,10 +145,62 @@ def write_settings(path: Path, settings: dict[str, Any]) -> Path | None:
     if path.exists():
         backup = path.with_name(f"{path.name}.bak-{time.strftime('%Y%m%d-%H%M%S')}")
         backup.write_bytes(path.read_bytes())
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(render(settings))
-    if path.exists():
-        os.chmod(tmp, path.stat().st_mode & 0o777)
-    os.replace(tmp, path)
+    write_text_exactly(path, render(settings))
     return backup
+
+
+def write_text_exactly(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text`` atomically, keeping its permissions."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o777)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _record_file(record_dir: Path, path: Path) -> Path:
+    digest = hashlib.sha256(str(path.absolute()).encode()).hexdigest()[:16]
+    return record_dir / f"{digest}.json"
+
+
+def remember_original(record_dir: Path, path: Path) -> None:
+    """Before our first change to ``path``: keep its exact text (or that it did not exist), so
+    that :func:`original_after_removal` can give it back byte for byte."""
+    record = _record_file(record_dir, path)
+    if record.exists():
+        return  # the first install's original is the one to give back
+    try:
+        original: str | None = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        original = None
+    record_dir.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps({"path": str(path.absolute()), "original": original}))
+
+
+def original_after_removal(
+    record_dir: Path, path: Path, after: dict[str, Any]
+) -> tuple[bool, str | None]:
+    """Whether the recorded original of ``path`` is what removing our hooks left (nothing else
+    changed since), and that original's text (None: the file did not exist before us)."""
+    record = _record_file(record_dir, path)
+    try:
+        original = json.loads(record.read_text(encoding="utf-8"))["original"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False, None
+    if original is None:
+        return after == {}, None
+    try:
+        # Compared as our removal would leave the original (it drops emptied "hooks" keys).
+        return remove_hooks(json.loads(original or "{}")) == after, original
+    except ValueError:
+        return False, None
+
+
+def forget_original(record_dir: Path, path: Path) -> None:
+    _record_file(record_dir, path).unlink(missing_ok=True)

@@ -259,6 +259,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--hook", help="install: path of claude_tts_hook.py")
     s.add_argument("--python", default=sys.executable, help="install: interpreter to run it")
     s.add_argument("--dry-run", action="store_true", help="print the change, write nothing")
+    s.add_argument(
+        "--record-dir",
+        help="keep the file's original here at install, and give it "
+        "back exactly at uninstall when nothing else changed (install.sh uses it)",
+    )
     s.set_defaults(func=_tool("cmd_hooks"))
     s = sub.add_parser("doctor", help="check the installation, one line per check")
     s.add_argument("--settings", default="~/.claude/settings.json", help="Claude Code settings")

@@ -239,6 +239,7 @@ def cmd_hooks(args: argparse.Namespace, p: _paths.Paths) -> int:
     from tts_core.claude_code import settings as install
 
     path = Path(args.settings).expanduser()
+    records = Path(args.record_dir).expanduser() if args.record_dir else None
     before = install.read_settings(path)
     if args.action == "install":
         if not args.hook:
@@ -253,6 +254,19 @@ def cmd_hooks(args: argparse.Namespace, p: _paths.Paths) -> int:
     if args.dry_run:
         sys.stdout.write(install.diff(path, before, after))
         return 0
+    if args.action == "install" and records is not None:
+        install.remember_original(records, path)
+    if args.action == "uninstall" and records is not None:
+        exact, original = install.original_after_removal(records, path, after)
+        if exact:
+            install.forget_original(records, path)
+            if original is None:
+                path.unlink()
+                print(f"claude-tts hooks removed: {path} deleted (claude-tts had created it)")
+            else:
+                install.write_text_exactly(path, original)
+                print(f"claude-tts hooks removed: {path} is as it was before claude-tts")
+            return 0
     if not after and not path.exists():
         return 0
     backup = install.write_settings(path, after)

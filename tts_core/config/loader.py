@@ -25,12 +25,13 @@ from typing import Any
 
 import yaml
 
+from tts_core import paths as _paths
 from tts_core.config import schema
 from tts_core.config.schema import Config
 from tts_core.errors import ConfigError
 from tts_core.languages import catalog as languages
 
-USER_FILE = "config.yaml"
+USER_FILE = _paths.CONFIG_FILE
 PROJECT_FILE = Path(".claude") / "claude-tts.yaml"
 
 
@@ -218,14 +219,8 @@ def load(files: list[Path]) -> tuple[Config, list[str]]:
 
 
 def resolve_language(value: str, environ: Mapping[str, str]) -> languages.Language:
-    """``auto`` -> the locale's language (LC_ALL, LC_MESSAGES, LANG), English if none."""
-    if value != "auto":
-        return languages.lookup(value)
-    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        found = languages.from_locale(environ.get(var, ""))
-        if found is not None:
-            return found
-    return languages.lookup("en")
+    """The language a ``language`` setting means here (``auto``: the locale's)."""
+    return languages.resolve(value, environ)
 
 
 def translation_target(config: Config, environ: Mapping[str, str]) -> languages.Language | None:

@@ -5,6 +5,7 @@ each stage's code for it (NLLB-200, gTTS, espeak-ng, macOS ``say`` voice). Pure.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from tts_core.errors import ClaudeTTSError
@@ -115,3 +116,16 @@ def from_locale(locale: str) -> Language | None:
         return lookup(locale)
     except UnknownLanguage:
         return None
+
+
+def resolve(value: str, environ: Mapping[str, str]) -> Language:
+    """What a ``language`` setting means: a name or code as :func:`lookup` reads it; ``auto``
+    the locale's language (LC_ALL, LC_MESSAGES, LANG), English if none. The one owner of this
+    rule: the daemon, the CLI and install.sh all ask it."""
+    if value != "auto":
+        return lookup(value)
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        found = from_locale(environ.get(var, ""))
+        if found is not None:
+            return found
+    return lookup("en")
