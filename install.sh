@@ -164,7 +164,7 @@ step "claude-tts${extras:+ with $extras} and its dependencies"
 mkdir -p "$data_dir/hooks"
 install -m 0644 "$here/hooks/claude_tts_hook.py" "$hook"
 # Where the hook finds the package, whatever scheme this Python's sysconfig defaults to.
-"$venv/bin/python" -c 'import os, tts_core; print(os.path.dirname(os.path.dirname(tts_core.__file__)))' \
+"$venv/bin/python" -I -c 'import os, tts_core; print(os.path.dirname(os.path.dirname(tts_core.__file__)))' \
   > "$data_dir/hooks/package-root"
 mkdir -p "$bin_dir"
 ln -sfn "$venv/bin/claude-tts" "$bin_dir/claude-tts"

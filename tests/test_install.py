@@ -21,10 +21,12 @@ from tts_core.claude_code.settings import (
     plugin_hooks,
     remove_hooks,
     render,
+    write_settings,
 )
 from tts_core.config.schema import INSTALLED_EVENTS
 
 from .conftest import (
+    HOOK,
     PAYLOADS,
     ROOT,
     DaemonClient,
@@ -137,7 +139,8 @@ def test_uninstall_gives_back_their_exact_bytes_or_deletes_the_file_we_made(
     original = theirs.read_text()
     for path in (made, theirs):
         flags = ["--settings", str(path), "--record-dir", str(records)]
-        assert run_cli("hooks", "install", *flags, "--hook", "/h/claude_tts_hook.py").returncode == 0
+        done = run_cli("hooks", "install", *flags, "--hook", "/h/claude_tts_hook.py")
+        assert done.returncode == 0, done.stderr
         assert "claude_tts_hook.py" in path.read_text()
         assert run_cli("hooks", "install", *flags, "--hook", "/h/claude_tts_hook.py").stdout == (
             f"{path}: nothing to change\n"
@@ -174,6 +177,8 @@ def fake_home() -> Path:
 def run_install(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("XDG_", "CLAUDE_TTS_HOME"))}
     env.update(HOME=str(home), PYTHON=sys.executable, CLAUDE_TTS_AUTOSPAWN="1")
+    # A real venv, filled from the registry as a user's is; the wheels cached between runs.
+    env.setdefault("PIP_CACHE_DIR", "/tmp/claude-tts-pip-cache")
     return subprocess.run(
         ["bash", str(ROOT / "install.sh"), *args], env=env, capture_output=True, text=True,
         timeout=600,
@@ -183,8 +188,7 @@ def run_install(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_install_sh_then_uninstall(fake_home: Path) -> None:
     theirs_text = (fake_home / ".claude" / "settings.json").read_text() + "\n\n"  # their bytes
     (fake_home / ".claude" / "settings.json").write_text(theirs_text)
-    result = run_install(fake_home, "--no-translate", "--no-service", "--system-site-packages",
-                         "--language", "japanese")  # fmt: skip
+    result = run_install(fake_home, "--no-translate", "--no-service", "--language", "japanese")
     assert result.returncode == 0, result.stderr + result.stdout
     data = fake_home / ".local" / "share" / "claude-tts"
     config = fake_home / ".config" / "claude-tts" / "config.yaml"
@@ -207,7 +211,7 @@ def test_install_sh_then_uninstall(fake_home: Path) -> None:
     assert shlex.split(command) == [
         f"{data}/venv/bin/python", "-S", "-I", f"{data}/hooks/claude_tts_hook.py",
     ]  # fmt: skip
-    again = run_install(fake_home, "--no-translate", "--no-service", "--system-site-packages")
+    again = run_install(fake_home, "--no-translate", "--no-service")
     assert again.returncode == 0 and "nothing to change" in again.stdout
     assert json.loads((fake_home / ".claude" / "settings.json").read_text()) == settings
 
@@ -240,6 +244,7 @@ def test_install_sh_then_uninstall(fake_home: Path) -> None:
         assert not made.exists(), made
     left = {x.name for x in (fake_home / ".claude").iterdir()}
     assert {n for n in left if not n.startswith("settings.json.bak-")} == {"settings.json"}
+
 
 def test_install_sh_refuses_old_python(fake_home: Path, tmp_path: Path) -> None:
     # A stand-in interpreter that reports 3.9.
@@ -292,3 +297,37 @@ def test_doctor_reports_each_check_with_its_fix(fake_home: Path) -> None:
     assert any(
         line.startswith("skip  network: translate.google.com is not allowed") for line in lines
     )
+
+
+def test_doctor_sends_an_event_through_the_installed_hook_command(
+    tmp_path: Path, isolated_home: Path
+) -> None:
+    settings = tmp_path / "settings.json"
+    write_settings(settings, add_hooks({}, hook_command(sys.executable, str(HOOK))))
+    env = {**subprocess_env(), "PULSE_SERVER": "unix:/nonexistent"}
+    doctor = [sys.executable, "-m", "tts_core", "doctor", "--offline", "--settings", str(settings)]
+    try:
+        result = subprocess.run(doctor, env=env, capture_output=True, text=True, timeout=120)
+        # The hook started the daemon, which saw the event.
+        assert (
+            "ok    hook round trip: an event through the installed hook command reached "
+            "the daemon" in result.stdout.splitlines()
+        ), result.stdout
+    finally:
+        run_cli("stop")
+
+    # A hook that cannot import its package: the round trip fails, and why is shown.
+    lonely = tmp_path / "lonely" / "hooks" / "claude_tts_hook.py"
+    lonely.parent.mkdir(parents=True)
+    lonely.write_bytes(HOOK.read_bytes())
+    write_settings(settings, add_hooks({}, hook_command(sys.executable, str(lonely))))
+    env["CLAUDE_TTS_AUTOSPAWN"] = "0"
+    result = subprocess.run(doctor, env=env, capture_output=True, text=True, timeout=120)
+    lines = result.stdout.splitlines()
+    assert result.returncode == 1
+    assert any(
+        line.startswith(f"FAIL  hook errors: {lonely.parent}/hook-error.log: ")
+        and "no tts_core package" in line
+        for line in lines
+    ), lines
+    assert any(line.startswith("FAIL  hook round trip: an event sent through ") for line in lines)

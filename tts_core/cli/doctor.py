@@ -35,6 +35,8 @@ def run_checks(p: _paths.Paths, settings: Path, offline: bool = False) -> Iterat
     yield _python()
     yield _venv()
     yield from _hooks(settings)
+    yield from _hook_round_trip(settings, p)
+    yield from _hook_errors(settings)
     yield _daemon(p)
     yield _audio()
     from tts_core.config import loader as config_file
@@ -98,6 +100,80 @@ def _hooks(settings: Path) -> Iterator[Check]:
         if absent:
             yield Check("hook command", "fail", f"{', '.join(absent)} does not exist",
                         "./install.sh (it rewrites the command)")  # fmt: skip
+
+
+def _our_commands(settings: Path) -> list[str]:
+    from tts_core.claude_code import settings as install
+
+    try:
+        data = install.read_settings(settings)
+    except ClaudeTTSError:
+        return []
+    hooks = data.get("hooks", {}) if isinstance(data.get("hooks"), dict) else {}
+    return sorted({
+        hook["command"]
+        for groups in hooks.values() if isinstance(groups, list)
+        for group in groups if isinstance(group, dict)
+        for hook in group.get("hooks", []) if install._ours(hook)
+    })  # fmt: skip
+
+
+def _hook_errors(settings: Path) -> Iterator[Check]:
+    """What a hook that could not even import its package left next to itself."""
+    for command in _our_commands(settings):
+        log = Path(shlex.split(command)[-1]).parent / "hook-error.log"
+        if log.exists():
+            last = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:]
+            yield Check("hook errors", "fail", f"{log}: {last[0] if last else '(empty)'}",
+                        f"./install.sh, then delete {log}")  # fmt: skip
+
+
+def _hook_round_trip(settings: Path, p: _paths.Paths, timeout: float = 15.0) -> Iterator[Check]:
+    """Run each installed hook command as Claude Code would (``bash -c``, an event on stdin)
+    with a harmless event, and see that the daemon received it (the hook starts the daemon
+    if it is not running, as it would for Claude Code)."""
+    import json
+    import subprocess
+    import time
+    import uuid
+
+    from tts_core.protocol import StatusReply, StatusRequest
+
+    for command in _our_commands(settings):
+        nonce = f"doctor-{uuid.uuid4().hex[:12]}"
+        event = {"hook_event_name": "ClaudeTTSDoctor", "session_id": nonce}
+        env = {**os.environ, "CLAUDE_CODE_SESSION_ATTENDED": "1"}
+        try:
+            ran = subprocess.run(["bash", "-c", command], input=json.dumps(event).encode(),
+                                 env=env, capture_output=True, timeout=10)  # fmt: skip
+        except subprocess.TimeoutExpired:
+            yield Check("hook round trip", "fail", f"{command} did not return in 10 s",
+                        "claude-tts logs; ./install.sh")  # fmt: skip
+            continue
+        if ran.returncode != 0 or ran.stdout:
+            yield Check("hook round trip", "fail",
+                        f"{command} exited {ran.returncode} and printed {ran.stdout[:80]!r}",
+                        "./install.sh")  # fmt: skip
+            continue
+        deadline = time.monotonic() + timeout
+        seen = False
+        while time.monotonic() < deadline and not seen:
+            try:
+                reply = client.request(StatusRequest(), paths=p, timeout=1.0)
+                recent = reply.status.get("recent_events", []) if isinstance(
+                    reply, StatusReply) else []  # fmt: skip
+                seen = any(e.get("session_id") == nonce for e in recent)
+            except ClaudeTTSError:
+                pass
+            if not seen:
+                time.sleep(0.1)
+        if seen:
+            yield Check("hook round trip", "ok", "an event through the installed hook command "
+                        "reached the daemon")  # fmt: skip
+        else:
+            yield Check("hook round trip", "fail",
+                        f"an event sent through '{command}' never reached the daemon "
+                        f"(see {p.hook_log} and {p.daemon_log})", "./install.sh")  # fmt: skip
 
 
 def _daemon(p: _paths.Paths) -> Check:

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import os
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -105,6 +105,8 @@ class Daemon:
         self.player = Player()
         self.translators = TranslatorSlot(paths.cache / "models")
         self.history = History()
+        self.recent_events: deque[dict[str, str]] = deque(maxlen=16)
+        """The last hook events seen (name, session), for status and doctor's round trip."""
         self._apply(self.settings.config)
         self.pipeline = Pipeline(
             self.player,
@@ -169,6 +171,7 @@ class Daemon:
             "translation": self.translators.stats(),
             **self.accounts.status(),
             "timings": self.history.timings(),
+            "recent_events": list(self.recent_events),
         }
 
     # ---- requests ---------------------------------------------------------------------------
@@ -247,6 +250,10 @@ class Daemon:
             return self.accounts.finish("failed", "hook payload larger than a frame")
         try:
             payload = parse_payload(event.raw)
+            session = payload.get("session_id")
+            self.recent_events.append(
+                {"event": payload["hook_event_name"], "session_id": str(session or "")}
+            )
             project = event.env.get("CLAUDE_PROJECT_DIR") or payload.get("cwd")
             config = self.settings.for_project(project if isinstance(project, str) else None)
             decision = route(payload, event.env, config, self.tracker)
