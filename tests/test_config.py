@@ -219,10 +219,13 @@ def test_config_cli(isolated_home: Path, tmp_path: Path) -> None:
     good = tmp_path / "good.yaml"
     good.write_text("language: ja\nvoise: {}\n")
     result = run_cli("config", "check", str(good))
-    assert (result.returncode, result.stdout) == (0, f"{good}: ok\n")
+    assert (result.returncode, result.stdout) == (0, f"{good}: ok (1 warning)\n")
     assert (
         result.stderr == f"warning: {good}: unknown key 'voise' ignored (did you mean 'voice'?)\n"
     )
+    strict = run_cli("config", "check", str(good), "--strict")
+    assert (strict.returncode, strict.stdout) == (1, "")
+    assert strict.stderr.endswith(f"\n{good}: 1 warning (--strict)\n")
     shown = yaml.safe_load(run_cli("config", "show", str(good)).stdout)
     assert shown["language"] == "ja" and shown["voice"]["engine"] == "auto"
     assert run_cli("config", "check").stderr == (

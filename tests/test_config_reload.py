@@ -13,7 +13,7 @@ import pytest
 from tts_core import client
 from tts_core.protocol import Ok, Say
 
-from .conftest import DaemonProc, Pulse, Recorder, start_daemon, stop_daemon
+from .conftest import DaemonProc, Pulse, Recorder, run_cli, start_daemon, stop_daemon
 
 
 @pytest.fixture
@@ -90,6 +90,13 @@ def test_a_broken_edit_keeps_the_last_good_config_until_fixed(
         "auto, offline, gtts, espeak, say, openjtalk but got: 'gtss' (did you mean 'gtts'?)"
     )
     assert said_with(live, "まだ。")["engine"] == "openjtalk, espeak"  # the last good one
+    shown = run_cli("status").stdout.splitlines()
+    at = shown.index("  config: BROKEN, the last good settings stay in effect until it is fixed:")
+    assert shown[at + 1 : at + 5] == [
+        f"    ==> File {config_path}", "    ==> At key: voice", "    ==> At key: engine",
+        "    =====> Expected one of auto, offline, gtts, espeak, say, openjtalk but got: 'gtss' "
+        "(did you mean 'gtts'?)",
+    ]  # fmt: skip
     config_path.write_text("language: ja\nvoice: {engine: espeak}\n")
     st = live.wait_for(lambda s: s["config"]["error"] is None)
     assert st["engine"] == "espeak"

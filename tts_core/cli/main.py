@@ -249,6 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("config", help="check, show or locate the config file")
     s.add_argument("action", choices=["check", "show", "path", "schema", "default"])
     s.add_argument("file", nargs="?", help="check: this file; show: layered over yours")
+    s.add_argument("--strict", action="store_true", help="check: warnings (unknown keys) fail")
     s.set_defaults(func=_tool("cmd_config"))
     s = sub.add_parser("download-model", help="download the translation model (NLLB-200)")
     s.add_argument("--model", help="model id or directory (default: configured)")

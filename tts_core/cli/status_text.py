@@ -17,6 +17,13 @@ def render(status: dict[str, Any]) -> str:
         f"  last error: {status['last_error'] or 'none'}",
         f"  translation: {translation_line(status.get('translation', {}))}",
     ]
+    config = status.get("config") or {}
+    if config.get("error"):
+        # A broken edit: the daemon keeps the last good settings until the file is fixed.
+        lines.append("  config: BROKEN, the last good settings stay in effect until it is fixed:")
+        lines.extend(f"    {line}" for line in str(config["error"]).splitlines())
+    for warning in config.get("warnings") or ():
+        lines.append(f"  config warning: {warning}")
     for stage, t in status.get("timings", {}).items():
         lines.append(f"  {stage:>11}: p50 {t['p50']:.0f} ms, p95 {t['p95']:.0f} ms ({t['n']})")
     lines.append(f"  log: {status['log_file']}")

@@ -127,7 +127,11 @@ def cmd_config(args: argparse.Namespace, p: _paths.Paths) -> int:
         config, warnings = config_file.load([target])
         for warning in warnings:
             print(f"warning: {warning}", file=sys.stderr)
-        print(f"{target}: ok")
+        counted = f"{len(warnings)} warning{'' if len(warnings) == 1 else 's'}"
+        if warnings and args.strict:
+            print(f"{target}: {counted} (--strict)", file=sys.stderr)
+            return 1
+        print(f"{target}: ok" + (f" ({counted})" if warnings else ""))
         return 0
     files = [user_file, *([Path(args.file)] if args.file else [])]
     config, warnings = config_file.load(files)
