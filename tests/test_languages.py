@@ -46,3 +46,28 @@ def test_an_unknown_language_names_close_ones() -> None:
         UnknownLanguage, match=r"unknown language 'amharik'; did you mean 'amharic'"
     ):
         lookup("amharik")
+
+
+@pytest.mark.parametrize(
+    ("text", "intended", "expected"),
+    [
+        ("The build passed.", "jpn_Jpan", "eng_Latn"),  # left untranslated: an English voice
+        ("ビルドが通りました。", "eng_Latn", "jpn_Jpan"),  # Claude wrote Japanese
+        ("漢字だけの文。", "eng_Latn", "jpn_Jpan"),  # kana decides: Japanese, not Chinese
+        ("中文句子", "eng_Latn", "zho_Hans"),
+        ("中文句子", "jpn_Jpan", "jpn_Jpan"),  # Han in a Japanese setting stays Japanese
+        ("main.py を開きました。", "jpn_Jpan", "jpn_Jpan"),  # a file name does not make it English
+        ("I edited config.yaml for 東京.", "jpn_Jpan", "eng_Latn"),
+        ("안녕하세요", "eng_Latn", "kor_Hang"),
+        ("Привет", "eng_Latn", "rus_Cyrl"),
+        ("Привіт", "ukr_Cyrl", "ukr_Cyrl"),
+        ("Bonjour tout le monde.", "fra_Latn", "fra_Latn"),  # Latin in a Latin setting: as set
+        ("42 / 7", "jpn_Jpan", "jpn_Jpan"),  # no letters: as set
+    ],
+)
+def test_the_language_a_sentence_is_spoken_in_follows_its_script(
+    text: str, intended: str, expected: str
+) -> None:
+    from tts_core.languages.scripts import spoken_in
+
+    assert spoken_in(text, intended, "eng_Latn") == expected

@@ -240,3 +240,41 @@ def test_volume_scales_what_is_played() -> None:
 
     assert asyncio.run(go(1.0)) == [("play", "1")]
     assert asyncio.run(go(0.5)) == [("play", "0")]  # int(0.5)
+
+
+class VoiceOf(FakeEngine):
+    """A fake voice that notes which language it was asked to speak each sentence in."""
+
+    def __init__(self, name: str, heard: list[tuple[str, str, str]]) -> None:
+        super().__init__()
+        self.name, self.heard = name, heard
+
+    async def synthesize(self, text: str, lang: Language) -> Audio:
+        self.heard.append((self.name, lang.code, text))
+        return await super().synthesize(text, lang)
+
+
+def test_each_sentence_gets_the_voice_of_the_language_it_is_in() -> None:
+    heard: list[tuple[str, str, str]] = []
+    voices = {code: VoiceOf(f"voice-{code}", heard) for code in ("ja", "en", "ko")}
+
+    async def go() -> list[tuple[str, str, str]]:
+        p, _ = make(voices["ja"], player_duration=0.01)
+        p.start()
+        outcomes: list[tuple[str, str, str]] = []
+        u = utter("ビルドが通りました。|The tests were left in English.|main.py を開きました。|"
+                  "안녕하세요", outcomes)  # fmt: skip
+        u.lang, u.engine = lookup("ja"), voices["ja"]
+        u.voices = lambda lang: voices[lang.code]
+        p.submit(u)
+        await drain(p, outcomes, 1)
+        await p.close()
+        return outcomes
+
+    assert asyncio.run(go())[0][1] == "spoken"
+    assert heard == [
+        ("voice-ja", "ja", "ビルドが通りました。"),
+        ("voice-en", "en", "The tests were left in English."),
+        ("voice-ja", "ja", "main.py を開きました。"),  # Japanese with a file name in it
+        ("voice-ko", "ko", "안녕하세요"),
+    ]

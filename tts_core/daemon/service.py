@@ -36,7 +36,7 @@ from tts_core.claude_code.events import (
 from tts_core.claude_code.transcript import read_turn
 from tts_core.claude_code.turns import TurnTracker, blocks_from_display, blocks_from_transcript
 from tts_core.config import loader as config_file
-from tts_core.config.schema import Config
+from tts_core.config.schema import Config, VoiceOptions
 from tts_core.config.state import ConfigState
 from tts_core.config.watch import ConfigWatcher
 from tts_core.daemon import spool
@@ -213,10 +213,10 @@ class Daemon:
         self.accounts.received()
         speak = Speak(message.text, "", Priority.MESSAGE, "say")
         if not message.wait:
-            self._speak(speak, self.config, lang, self.chain_for(voice, lang))
+            self._speak(speak, self.config, lang, self.chain_for(voice, lang), voice=voice)
             return Ok("queued")
         done: asyncio.Future[tuple[str, str]] = asyncio.get_running_loop().create_future()
-        self._speak(speak, self.config, lang, self.chain_for(voice, lang), done=done)
+        self._speak(speak, self.config, lang, self.chain_for(voice, lang), done=done, voice=voice)
         return self._said(done)
 
     @staticmethod
@@ -289,6 +289,7 @@ class Daemon:
         project: str = "",
         hook_ms: float | None = None,
         done: asyncio.Future[tuple[str, str]] | None = None,
+        voice: VoiceOptions | None = None,
     ) -> None:
         def finished(outcome: str, reason: str) -> None:
             self.accounts.finish(outcome, reason)
@@ -305,6 +306,8 @@ class Daemon:
                 kind=speak.kind,
                 lang=lang,
                 engine=engine or self.chain_for(config.voice, lang),
+                voices=lambda other: self.chain_for(voice or config.voice, other),
+                source=languages.lookup(config.source_language),
                 filters=config.filters,
                 translate=(
                     self.translators.translate

@@ -23,7 +23,8 @@ from tts_core.audio.pcm import Audio, chime
 from tts_core.config.schema import FilterOptions
 from tts_core.engines.base import Engine
 from tts_core.errors import AudioUnavailable, EngineError
-from tts_core.languages.catalog import Language
+from tts_core.languages.catalog import Language, UnknownLanguage, lookup
+from tts_core.languages.scripts import spoken_in
 from tts_core.speech.policy import Priority, admit
 from tts_core.text.speakable import Sentence
 
@@ -59,6 +60,12 @@ class Utterance:
     engine: Engine | None = field(default=None, repr=False)
     """The voice for this utterance (the daemon always names one); None takes the pipeline's
     ``default_engine``."""
+    voices: Callable[[Language], Engine] | None = field(default=None, repr=False)
+    """The voice for another language, for a sentence that is not in ``lang`` (English left
+    untranslated, Japanese that Claude wrote in an English setting); None: ``engine`` speaks
+    everything."""
+    source: Language | None = field(default=None, repr=False)
+    """The language Claude writes (what untranslated text is in); None: English."""
     filters: FilterOptions = field(default_factory=FilterOptions, repr=False)
     """What of the markdown is spoken (the settings of this utterance's project)."""
     translate: Translate | None = field(default=None, repr=False)
@@ -231,6 +238,21 @@ class Pipeline:
             texts[i] = text
         return texts
 
+    @staticmethod
+    def _voice(utterance: Utterance, text: str, engine: Engine) -> tuple[Language, Engine]:
+        """The language ``text`` is really in (by its script) and the voice for it."""
+        if utterance.voices is None:
+            return utterance.lang, engine
+        source = utterance.source.nllb if utterance.source else "eng_Latn"
+        code = spoken_in(text, utterance.lang.nllb, source)
+        if code == utterance.lang.nllb:
+            return utterance.lang, engine
+        try:
+            lang = lookup(code)
+        except UnknownLanguage:
+            return utterance.lang, engine
+        return lang, utterance.voices(lang)
+
     async def _speak(self, utterance: Utterance) -> tuple[Outcome, str]:
         timings = utterance.timings
         t0 = time.perf_counter()
@@ -268,9 +290,10 @@ class Pipeline:
                     done += len(batch)
                     for text in texts:
                         utterance.spoken.append(text)
+                        lang, voice = self._voice(utterance, text, engine)
                         t2 = time.perf_counter()
                         try:
-                            async for part in engine.stream(text, utterance.lang):
+                            async for part in voice.stream(text, lang):
                                 timings.setdefault("synthesize", (time.perf_counter() - t2) * 1000)
                                 await queue.put(part)
                         except EngineError as exc:  # this sentence is lost; the next may work
