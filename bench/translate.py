@@ -127,8 +127,10 @@ def variant(name: str, folder: Path, cache: Path, device: str, n: int) -> dict[s
         if isinstance(backend, CTranslate2Backend):
             translator = backend._translator(tgt)
             vmap = backend.limited_to is not None
+            # As the backend calls it: with the map, the language token is not forced (the
+            # backend's module says why); without it, it is.
             return translator.translate_batch(
-                [source], target_prefix=[[tgt]], beam_size=1, use_vmap=vmap,
+                [source], target_prefix=None if vmap else [[tgt]], beam_size=1, use_vmap=vmap,
                 min_decoding_length=NEW_TOKENS + 1, max_decoding_length=NEW_TOKENS + 1,
             )  # fmt: skip
         if backend.head is not None:

@@ -91,13 +91,21 @@ def cmd_preview(args: argparse.Namespace, p: _paths.Paths) -> int:
             print(sentence.text)
         return 0
     from tts_core.languages import catalog as languages
+    from tts_core.speech.pipeline import staged
     from tts_core.translate.service import Translator
 
     translator = Translator(
         config.translation, languages.lookup(config.source_language), p.cache / "models"
     )
     texts = [s.text for s in said if not s.announcement]
-    translated = iter(asyncio.run(translator.translate(texts, lang)))
+
+    async def as_the_daemon_does() -> list[str]:
+        # The same stages as the daemon's: the first sentence alone, then the same batches.
+        return [
+            out for batch in staged(texts) for out in await translator.translate(list(batch), lang)
+        ]
+
+    translated = iter(asyncio.run(as_the_daemon_does()))
     if translator.error:
         print(f"warning: not translated: {translator.error}", file=sys.stderr)
     for sentence in said:
@@ -176,12 +184,27 @@ def convert_model(model: str, config: Config, p: _paths.Paths) -> str | None:
     return f"converted for CTranslate2 ({ct2.compute}) in {ct2.folder} ({took:.0f} s)"
 
 
-def download_model(model: str, p: _paths.Paths) -> str:
-    """Fetch ``model`` into our cache (progress bars on stderr); a local directory is kept."""
-    from tts_core.translate.backends.base import TranslationError, download
+def _cached(model: str, cache: Path) -> bool:
+    from tts_core.translate.backends.base import is_downloaded
 
     try:
-        return download(model, p.cache / "models")
+        return is_downloaded(model, cache)
+    except ImportError:
+        return False  # download() says what to install
+
+
+def download_model(model: str, p: _paths.Paths) -> str:
+    """Fetch ``model`` into our cache (progress bars on stderr); a local directory is kept."""
+    from tts_core.translate.backends.base import TranslationError, download, download_size
+
+    cache = p.cache / "models"
+    try:
+        if not os.path.isdir(model) and not _cached(model, cache):
+            size = download_size(model)  # None offline: the download says why it failed
+            if size:
+                print(f"downloading the translation model {model} (about {size / 1e9:.1f} GB) "
+                      f"into {cache}", file=sys.stderr)  # fmt: skip
+        return download(model, cache)
     except TranslationError as exc:
         raise ClaudeTTSError(str(exc)) from None
 

@@ -15,9 +15,9 @@ import itertools
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from tts_core.audio.pcm import Audio, chime
 from tts_core.config.schema import FilterOptions
@@ -29,6 +29,7 @@ from tts_core.speech.policy import Priority, admit
 from tts_core.text.speakable import Sentence
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 LOOKAHEAD_PARTS = 4
 CHIME = chime()
 """Two short rising tones: another session is about to speak."""
@@ -39,6 +40,17 @@ Outcome = str
 """``spoken``, ``dropped`` or ``failed``."""
 DoneCallback = Callable[[Outcome, str], None]
 """Called once per utterance with its outcome and a reason (empty when spoken)."""
+
+
+def staged(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
+    """The order in which sentences are translated: the first alone (first audio sooner), then
+    batches of :data:`TRANSLATE_BATCH` translated while earlier sentences play. ``claude-tts
+    preview --translate`` uses it too, so that it shows what the daemon would say."""
+    done = 0
+    while done < len(items):
+        size = 1 if done == 0 else TRANSLATE_BATCH
+        yield items[done : done + size]
+        done += size
 
 
 class AudioSink(Protocol):
@@ -224,7 +236,7 @@ class Pipeline:
                 self._pending = None
             self._done(utterance, outcome, reason)
 
-    async def _translate(self, utterance: Utterance, batch: list[Sentence]) -> list[str]:
+    async def _translate(self, utterance: Utterance, batch: Sequence[Sentence]) -> list[str]:
         texts = [s.text for s in batch]
         todo = [i for i, s in enumerate(batch) if not s.announcement]  # ours: already in lang
         if utterance.translate is None or not todo:
@@ -278,16 +290,11 @@ class Pipeline:
 
         async def produce() -> None:
             try:
-                done = 0
-                while done < len(sentences):
-                    # The first sentence alone (first audio sooner), then the rest in batches
-                    # translated while earlier sentences play.
-                    batch = sentences[done : done + (1 if done == 0 else TRANSLATE_BATCH)]
+                for batch in staged(sentences):
                     t1 = time.perf_counter()
                     texts = await self._translate(utterance, batch)
                     if utterance.translate is not None:
                         timings.setdefault("translate", (time.perf_counter() - t1) * 1000)
-                    done += len(batch)
                     for text in texts:
                         utterance.spoken.append(text)
                         lang, voice = self._voice(utterance, text, engine)

@@ -15,14 +15,28 @@ from dataclasses import dataclass
 
 from tts_core.languages.scripts import SCRIPTS, script_of
 
-_PROTECTED = re.compile(
-    r"\b[\w-]+\.(?:py|js|ts|tsx|jsx|json|ya?ml|toml|md|txt|sh|rs|go|c|h|cpp|java|rb|lock|cfg|ini"
-    r"|html|css|sql|csv|log|wav|mp3)\b"  # file names
-    r"|\bv?\d+(?:\.\d+){1,3}\b"  # versions, decimals
-    r"|\b\d+\b"  # numbers
-    r"|\b[A-Z]{2,}[A-Z0-9]*\b",  # acronyms and constants: HTTP, JSON, API
+_CHUNK = re.compile(r"[\w./~-]+")
+"""A run of word characters and the separators identifiers, paths and versions are made of:
+the unit that is protected whole, so that no placeholder is glued to text (``bash-55`` stays
+one span, not ``bash-`` and a number)."""
+_FILE = re.compile(
+    r"[\w-]+\.(?:py|js|ts|tsx|jsx|json|ya?ml|toml|md|txt|sh|rs|go|c|h|cpp|java|rb|lock|cfg|ini"
+    r"|html|css|sql|csv|log|wav|mp3)$",
     re.ASCII,
 )
+_ACRONYM = re.compile(r"[A-Z]{2,}[A-Z0-9]*$", re.ASCII)  # HTTP, JSON, API
+
+
+def _protected(chunk: str) -> bool:
+    """A span translation must copy: it holds a digit (numbers, versions, ``bash-55``), ends in
+    a file name, is a path (``/x``, ``~/x``, ``./x``, ``a/b/c``) or an acronym."""
+    if any(ch.isdigit() for ch in chunk):
+        return True
+    if _FILE.search(chunk) or _ACRONYM.match(chunk):
+        return not chunk.startswith("ZQ")  # our own placeholders, already swapped
+    return chunk.startswith(("/", "~/", "./", "../")) or chunk.count("/") >= 2
+
+
 _LOOP = re.compile(r"(.{2,24}?)\1{2,}|([^\W\d_])\2{3,}", re.S)
 """A stretch said three times in a row, or one letter four times: the classic ways a greedy
 decoder goes wrong."""
@@ -43,19 +57,23 @@ class Masked:
 
 
 def mask(text: str, glossary: dict[str, str]) -> Masked:
-    """Swap protected spans and glossary terms (whole words, any case) for placeholders."""
+    """Swap protected spans (whole: see :func:`_protected`), then glossary terms (whole words,
+    any case, outside protected spans: ``daemon`` in ``daemon.py`` stays) for placeholders."""
     originals: list[str] = []
 
     def swap(value: str) -> str:
         originals.append(value)
         return _placeholder(len(originals) - 1)
 
+    def protect(match: re.Match[str]) -> str:
+        run = match.group(0)
+        core = run.rstrip("./-")  # a sentence's final full stop is not part of a file name
+        return swap(core) + run[len(core) :] if core and _protected(core) else run
+
+    text = _CHUNK.sub(protect, text)
     for term in sorted(glossary, key=len, reverse=True):
-        pattern = re.compile(rf"(?<!\w){re.escape(term)}(?!\w)", re.IGNORECASE)
+        pattern = re.compile(rf"(?<![\w./-]){re.escape(term)}(?![\w/-]|\.\w)", re.IGNORECASE)
         text = pattern.sub(functools.partial(_swap_term, swap, glossary[term]), text)
-    text = _PROTECTED.sub(
-        lambda m: m.group(0) if m.group(0).startswith("ZQ") else swap(m.group(0)), text
-    )
     return Masked(text, tuple(originals))
 
 

@@ -165,7 +165,8 @@ class Translator:
         results = []
         for text, m, translated in zip(texts, masked, raw, strict=True):
             restored = unmask(translated, m)
-            why = "a placeholder was lost" if restored is None else degenerate(text, restored)
+            # Judged with the placeholders still in: a correct "1000000" or "0.0.0.0" is no loop.
+            why = "a placeholder was lost" if restored is None else degenerate(m.text, translated)
             if why is not None or restored is None:
                 log.warning("translation of %r rejected (%s): %r", text[:80], why, translated[:80])
                 self.counts["rejected"] += 1

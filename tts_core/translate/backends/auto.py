@@ -9,7 +9,7 @@ import importlib.util
 import logging
 from pathlib import Path
 
-from tts_core.translate.backends.base import Backend, TranslationError
+from tts_core.translate.backends.base import Backend, TranslationError, local_model
 
 log = logging.getLogger(__name__)
 
@@ -81,15 +81,19 @@ def load_backend(
     limit_vocabulary: bool = True,
     compile_gpu: bool = True,
 ) -> Backend:
-    """Build the backend the settings ask for. Raises TranslationError."""
+    """Build the backend the settings ask for, from files already on disk (nothing is fetched:
+    a model that is not downloaded fails at once). Raises TranslationError."""
     chosen_backend, chosen_device, chosen_dtype = choose(backend, device, dtype)
+    source = local_model(model, cache_dir)
     log.info("loading %s: %s on %s (%s)", model, chosen_backend, chosen_device, chosen_dtype)
     if chosen_backend == "ctranslate2":
         from tts_core.translate.backends.ct2_backend import CTranslate2Backend
 
-        return CTranslate2Backend(model, chosen_device, chosen_dtype, cache_dir, limit_vocabulary)
+        return CTranslate2Backend(
+            model, chosen_device, chosen_dtype, cache_dir, limit_vocabulary, source=source
+        )
     from tts_core.translate.backends.transformers_backend import TransformersBackend
 
     return TransformersBackend(
-        model, chosen_device, chosen_dtype, cache_dir, limit_vocabulary, compile_gpu
+        model, chosen_device, chosen_dtype, cache_dir, limit_vocabulary, compile_gpu, source=source
     )

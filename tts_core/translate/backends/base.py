@@ -72,6 +72,49 @@ def snapshot(model: str, cache_dir: Path) -> str:
     return path
 
 
+def local_model(model: str, cache_dir: Path) -> str:
+    """The folder to load ``model`` from, without the network: a directory as it is, a hub id
+    from our cache. Raises TranslationError at once when it is not downloaded (the speech path
+    never downloads nor retries: speech goes on untranslated and status says why)."""
+    if os.path.isdir(model):
+        return model
+    try:
+        from huggingface_hub import snapshot_download
+        from huggingface_hub.errors import LocalEntryNotFoundError
+    except ImportError:
+        raise TranslationError(
+            "translation needs torch and transformers: pip install 'claude-tts[translate]'"
+        ) from None
+    try:
+        path: str = snapshot_download(
+            model, cache_dir=str(cache_dir), allow_patterns=MODEL_FILES, local_files_only=True
+        )
+    except (LocalEntryNotFoundError, FileNotFoundError, ValueError):
+        raise TranslationError(
+            f"the translation model {model} is not downloaded; run 'claude-tts download-model' "
+            "while online (speech goes on untranslated)"
+        ) from None
+    return path
+
+
+def download_size(model: str) -> int | None:
+    """Bytes that downloading ``model`` fetches (its weights and tokenizer), or None when the
+    hub cannot say."""
+    import fnmatch
+
+    try:
+        from huggingface_hub import HfApi
+
+        info = HfApi().model_info(model, files_metadata=True)
+    except Exception:  # offline, unknown repo: the download itself will say what failed
+        return None
+    wanted = [
+        s.size or 0 for s in info.siblings or []
+        if any(fnmatch.fnmatch(s.rfilename, pattern) for pattern in MODEL_FILES)
+    ]  # fmt: skip
+    return sum(wanted) or None
+
+
 def download(model: str, cache_dir: Path) -> str:
     """Fetch ``model`` into ``cache_dir`` (huggingface_hub's progress bars on stderr) and return
     its folder; a local directory is returned as it is. Raises TranslationError."""

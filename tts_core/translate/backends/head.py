@@ -2,7 +2,8 @@
 
 Wraps the model's ``lm_head``. For each target script it keeps a small copy of the rows
 ``vocabulary.target_pieces`` chose (quantized too when the model is int8), and for each batch
-the rows of the source's own pieces (names and placeholders copied through). Every other piece
+the rows of the sources' own pieces (names and placeholders copied through), each row of the
+batch allowed only its own source's. Every other piece
 gets ``-inf``, so ``generate`` and its logits processors work unchanged on full-size ids.
 Per token this reads ~32k rows instead of 256k: measured in bench/translate.py.
 """
@@ -10,7 +11,7 @@ Per token this reads ~32k rows instead of 256k: measured in bench/translate.py.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import torch
@@ -26,7 +27,10 @@ class LimitedHead(torch.nn.Module):
         self.vocab_size = vocab_size
         self._rows = rows  # float weights of every row (the tied embedding: not a copy)
         self._layers: dict[str, tuple[torch.Tensor, torch.nn.Module, torch.Tensor]] = {}
-        self._active: tuple[torch.nn.Module, torch.Tensor, torch.Tensor] | None = None
+        self._own: dict[str, set[int]] = {}  # each key's pieces, as a set
+        self._active: (
+            tuple[torch.nn.Module, torch.Tensor, torch.Tensor, torch.Tensor | None] | None
+        ) = None
 
     @classmethod
     def wrap(cls, model: Any) -> LimitedHead | None:
@@ -61,33 +65,46 @@ class LimitedHead(torch.nn.Module):
         where = torch.full((self.vocab_size,), len(ids), dtype=torch.long)
         where[index.cpu()] = torch.arange(len(ids))
         self._layers[key] = (index, layer.eval(), where)
+        self._own[key] = set(ids)
 
-    def limit(self, key: str | None, copy_ids: Iterable[int] = ()) -> None:
-        """Score only ``key``'s pieces plus ``copy_ids`` from now on; None: the whole vocabulary."""
+    def limit(self, key: str | None, copy_ids: Sequence[Iterable[int]] = ()) -> None:
+        """Score only ``key``'s pieces, plus for each row of the batch the pieces that row's own
+        source may copy (``copy_ids[row]``), from now on; None: the whole vocabulary.
+
+        Per row, so that a sentence translates the same alone and in any batch: a row never
+        sees the pieces another sentence of its batch could copy."""
         if key is None:
             self._active = None
             return
         index, layer, where = self._layers[key]
-        extra = sorted(copy_ids)
+        own = self._own[key]
+        per_row = [set(ids) - own for ids in copy_ids]
+        extra = sorted(set().union(*per_row)) if per_row else []
         gather = where.clone()
         gather[gather == len(index)] += len(extra)  # the -inf column moves past the copies
         gather[extra] = len(index) + torch.arange(len(extra))
-        rows = self._rows.index_select(
-            0, torch.tensor(extra, dtype=torch.long, device=index.device)
-        )
-        self._active = (layer, rows, gather.to(index.device))
+        device = index.device
+        rows = self._rows.index_select(0, torch.tensor(extra, dtype=torch.long, device=device))
+        allowed: torch.Tensor | None = None
+        if len(per_row) > 1 and extra:
+            column = {piece: j for j, piece in enumerate(extra)}
+            mask = torch.full((len(per_row), len(extra)), float("-inf"))
+            for row, ids in enumerate(per_row):
+                mask[row, [column[i] for i in ids]] = 0.0
+            allowed = mask.to(device=device, dtype=self._rows.dtype)
+        self._active = (layer, rows, gather.to(device), allowed)
 
     def forward(self, hidden: torch.Tensor) -> torch.Tensor:
         if self._active is None:
             out: torch.Tensor = self.full(hidden)
             return out
-        layer, rows, gather = self._active
+        layer, rows, gather, allowed = self._active
         small = layer(hidden)
-        parts = [
-            small,
-            (hidden @ rows.T).to(small.dtype),
-            small.new_full((*small.shape[:-1], 1), float("-inf")),
-        ]
+        copied = (hidden @ rows.T).to(small.dtype)
+        if allowed is not None:  # (batch, copies) over (batch, positions, copies)
+            copied = copied + allowed.to(small.dtype).unsqueeze(-2)
+        parts = [copied.new_full((*small.shape[:-1], 1), float("-inf"))]
+        parts = [small, copied, *parts]
         # A gather, not a scatter into a full-size tensor: index_select is fast on every device
         # (MPS's index_copy was not).
         return torch.cat(parts, dim=-1).index_select(-1, gather)

@@ -37,7 +37,11 @@ class TransformersBackend:
         cache_dir: Path,
         limit_vocabulary: bool = True,
         compile_gpu: bool = True,
+        source: str | None = None,
     ) -> None:
+        """``model`` names the model (and its cached int8 file); ``source`` is the folder to
+        load it from when it is already resolved (else ``model`` is loaded as transformers
+        finds it)."""
         try:
             import torch
             from transformers import AutoModelForSeq2SeqLM
@@ -50,7 +54,7 @@ class TransformersBackend:
         self._torch = torch
         self.device = device
         self.name = "torch-int8" if dtype == "int8" else f"transformers-{dtype}"
-        self.tokenizer = load_tokenizer(model, cache_dir)
+        self.tokenizer = load_tokenizer(source or model, cache_dir)
         int8_file = cache_dir / "int8" / f"{slug(model)}-{torch.__version__}.pt"
         if dtype == "int8" and int8_file.exists():
             # The quantized module itself: quantizing anew costs 13-16 s at every start.
@@ -64,7 +68,7 @@ class TransformersBackend:
             )
             try:
                 loaded = AutoModelForSeq2SeqLM.from_pretrained(
-                    model, cache_dir=str(cache_dir), dtype=torch_dtype
+                    source or model, cache_dir=str(cache_dir), dtype=torch_dtype
                 )
             except OSError as exc:
                 raise not_available(model, exc) from None
@@ -161,8 +165,9 @@ class TransformersBackend:
                 if bucket:
                     return self._generate_compiled(texts, src, tgt, bucket, max_new_tokens, stop)
                 if self.head is not None:
-                    source = self.tokenizer.convert_ids_to_tokens(enc.input_ids.flatten().tolist())
-                    self.head.limit(self._limit_key(tgt), copy_pieces(self.vocab, source))
+                    rows = [self.tokenizer.convert_ids_to_tokens(r) for r in enc.input_ids.tolist()]
+                    copies = [copy_pieces(self.vocab, pieces) for pieces in rows]
+                    self.head.limit(self._limit_key(tgt), copies)
                 return self._generate(enc, tgt, max_new_tokens, stop)
             finally:
                 self._last_use = time.monotonic()
@@ -209,7 +214,10 @@ class TransformersBackend:
             "max_new_tokens": max_new_tokens,
             "num_beams": 1,
             "do_sample": False,
-            "no_repeat_ngram_size": 4,
+            # Plain greedy, nothing that rewrites the output: no_repeat_ngram_size corrupted
+            # sentences that really repeat a phrase ("the test passed on the main branch and
+            # the test passed on the old branch"). A decoder that loops is caught afterwards by
+            # masking.degenerate (the English is spoken instead) and bounded by max_new_tokens.
         }
         with torch.inference_mode():
             return self.model.generate(**enc.to(self.device), **(options | extra))
