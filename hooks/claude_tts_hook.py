@@ -2,8 +2,11 @@
 
 Run as ``python -S -I claude_tts_hook.py``. It forwards stdin (the event) and the relevant
 ``CLAUDE_*`` variables to the claude-tts daemon and exits 0 with nothing on stdout, whatever
-happens: a speech hook must never slow or break Claude Code. If the daemon is not running, the
-event is spooled for it and the daemon is started, fully detached. Problems go to the hook log.
+happens: a speech hook must never slow or break Claude Code. One deadline covers reading
+stdin, connecting, sending and the daemon's answer: the hook is done about 0.2 s after it
+started at the latest. An event the daemon did not take in that time (absent, hung, flooded)
+is spooled for it, with an id so that the daemon takes it only once; when no daemon is there,
+it is started, fully detached. Problems go to the hook log.
 
 Standard library only, and only the light layer of tts_core (errors, paths, protocol, client).
 """
@@ -15,8 +18,12 @@ import sys
 import time
 
 STARTED = time.time()
-STDIN_DEADLINE_S = 3.0
-REPLY_TIMEOUT_S = 1.5
+STARTED_MONO = time.monotonic()
+STDIN_S = 0.12
+"""Longest wait for stdin's end (Claude Code writes the event at once and closes it)."""
+DELIVERY_S = 0.18
+"""From the start, the end of connecting, sending and the answer: spooling and starting the
+daemon, when needed, take a few milliseconds more (250 ms from process start at the most)."""
 FORWARDED_ENV = (
     "CLAUDE_CODE_SESSION_ATTENDED",
     "CLAUDE_PROJECT_DIR",
@@ -70,25 +77,27 @@ def _add_package_to_path() -> None:
     raise ImportError(f"no tts_core package in any of: {', '.join(roots)}")
 
 
-def _read_stdin(limit: int) -> tuple[bytes, bool]:
-    """Read stdin to EOF, at most ``limit`` bytes, giving up after STDIN_DEADLINE_S."""
+def _read_stdin(limit: int, deadline: float) -> tuple[bytes, bool]:
+    """Read stdin to EOF or ``deadline``, keeping at most ``limit`` bytes (and whether there
+    was more)."""
     import select
 
     fd = sys.stdin.fileno()
     chunks: list[bytes] = []
     size = 0
-    deadline = time.monotonic() + STDIN_DEADLINE_S
-    while size <= limit:
+    while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
-            break
+            break  # stdin held open: send what came
         chunk = os.read(fd, 1 << 20)
         if not chunk:
-            return b"".join(chunks), False
-        chunks.append(chunk)
+            break
         size += len(chunk)
-    data = b"".join(chunks)
-    return data[:limit], size > limit
+        if size <= limit:
+            chunks.append(chunk)
+        elif size - len(chunk) < limit:
+            chunks.append(chunk[: limit - (size - len(chunk))])
+    return b"".join(chunks), size > limit
 
 
 def _log(message: str) -> None:
@@ -117,22 +126,20 @@ def _log(message: str) -> None:
 def main() -> None:
     _add_package_to_path()
     from tts_core import client
-    from tts_core.errors import DaemonNotRunning
-    from tts_core.protocol import MAX_FRAME, HookEvent
+    from tts_core.protocol import MAX_RAW, hook_frame
 
-    raw, truncated = _read_stdin(MAX_FRAME - 64 * 1024)
+    raw, truncated = _read_stdin(MAX_RAW, STARTED_MONO + STDIN_S)
     env = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
-    event = HookEvent(
-        raw=raw.decode("utf-8", "replace"), env=env, sent_at=STARTED, truncated=truncated
-    )
-    try:
-        client.request(event, timeout=REPLY_TIMEOUT_S)
+    frame = hook_frame(raw, env, STARTED, os.urandom(8).hex(), truncated)
+    found = client.deliver(frame, STARTED_MONO + DELIVERY_S)
+    if found == client.ACCEPTED:
         return
-    except DaemonNotRunning:
-        pass
-    if client.spool(event) is None:
-        _log("spool is full; event dropped")
-    if os.environ.get("CLAUDE_TTS_AUTOSPAWN", "1") != "0":
+    try:
+        if client.spool(frame) is None:
+            _log("spool is full; event dropped")
+    except OSError as exc:  # a full disk: the daemon must still be started
+        _log(f"cannot spool the event ({exc.strerror or exc}); event dropped")
+    if found == client.ABSENT and os.environ.get("CLAUDE_TTS_AUTOSPAWN", "1") != "0":
         client.spawn_daemon()
 
 

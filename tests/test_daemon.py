@@ -16,7 +16,7 @@ import pytest
 
 from tts_core import client
 from tts_core import paths as _paths
-from tts_core.protocol import MAX_FRAME, Error, HookEvent, Ok, Say, decode
+from tts_core.protocol import MAX_FRAME, Error, HookEvent, Ok, Say, decode, encode
 
 from .conftest import (
     PAYLOADS,
@@ -190,8 +190,8 @@ def test_shutdown_request_stops_the_daemon(daemon: DaemonProc) -> None:
 def test_spooled_events_are_drained_at_start_and_stale_ones_dropped() -> None:
     p = _paths.resolve()
     payload = json.dumps({"hook_event_name": "SessionStart", "session_id": "s"})
-    client.spool(HookEvent(raw=payload, sent_at=time.time() - 3600), p)
-    client.spool(HookEvent(raw=payload, sent_at=time.time()), p)
+    client.spool(encode(HookEvent(raw=payload, sent_at=time.time() - 3600)), p)
+    client.spool(encode(HookEvent(raw=payload, sent_at=time.time())), p)
     (p.spool / "junk.json").write_bytes(b"not a frame")
     d = start_daemon()
     try:

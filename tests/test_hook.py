@@ -150,9 +150,11 @@ def test_a_hung_daemon_cannot_hold_the_hook() -> None:
     finally:
         server.close()
     assert (result.returncode, result.stdout) == (0, b"")
-    assert elapsed < 3.0
-    log = p.hook_log.read_text()
-    assert "hook error: DaemonTimeout: the daemon did not answer in 1.5 s" in log
+    assert elapsed < 0.5  # the hook's own deadline is 0.18 s after it started
+    # Not acknowledged: spooled for the daemon, which takes each event id only once.
+    (spooled,) = [n for n in os.listdir(p.spool) if not n.startswith(".")]
+    event = decode((p.spool / spooled).read_bytes())
+    assert isinstance(event, HookEvent) and event.raw.encode() == stdin and event.id
 
 
 def test_hook_works_when_installed_into_a_venv(tmp_path: Path, daemon: DaemonProc) -> None:

@@ -7,17 +7,21 @@ daemon can delay a hook by at most that long.
 from __future__ import annotations
 
 import os
-import socket
 import sys
 import time
 
 from tts_core import paths as _paths
-from tts_core.errors import DaemonNotRunning, DaemonTimeout, ProtocolError
-from tts_core.protocol import MAX_FRAME, HookEvent, Message, Ping, decode, encode
+from tts_core.errors import DaemonNotRunning, DaemonTimeout, PathError, ProtocolError
+from tts_core.protocol import MAX_FRAME, Message, Ping, accepted, decode, encode
 
 TYPE_CHECKING = False  # not typing's: the hook must not pay for importing typing
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import Any
+
+ACCEPTED, ABSENT, BUSY = "accepted", "absent", "busy"
+"""What :func:`deliver` found: the daemon took the event; no daemon listens; a daemon is
+there but did not take it in time (hung, flooded, refused)."""
 
 MAX_SPOOLED = 500
 """The hook stops spooling past this many files (a daemon that never starts must not fill the
@@ -36,6 +40,8 @@ def request(
         DaemonTimeout: the daemon did not answer within ``timeout`` seconds.
         ProtocolError: the reply is malformed.
     """
+    import socket
+
     address = str(paths.socket) if paths is not None else _paths.socket_path()
     deadline = time.monotonic() + timeout
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -45,7 +51,7 @@ def request(
             sock.connect(address)
         except (FileNotFoundError, ConnectionRefusedError, NotADirectoryError) as exc:
             raise DaemonNotRunning(f"the daemon is not running (no answer on {address})") from exc
-        except TimeoutError as exc:
+        except (TimeoutError, BlockingIOError) as exc:  # BlockingIOError: its backlog is full
             raise DaemonTimeout(f"the daemon did not accept a connection in {timeout:g} s") from exc
         try:
             sock.sendall(encode(message))
@@ -59,7 +65,7 @@ def request(
     return decode(reply)
 
 
-def _read_line(sock: socket.socket, deadline: float) -> bytes:
+def _read_line(sock: Any, deadline: float) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -87,22 +93,73 @@ def is_running(paths: _paths.Paths | None = None, timeout: float = 1.0) -> bool:
     return True
 
 
-def spool(event: HookEvent, paths: _paths.Paths | None = None) -> Path | None:
-    """Write ``event`` to the spool directory for the daemon to drain; None if the spool is full.
+def deliver(frame: bytes, deadline: float, address: str | None = None) -> str:
+    """Hand a hook frame to the daemon before ``deadline`` (``time.monotonic()``): connect,
+    send, wait for its answer, all within the one deadline. Returns :data:`ACCEPTED`,
+    :data:`ABSENT` or :data:`BUSY`; never raises. Built on ``_socket`` and ``select``: the
+    ``socket`` module would cost the hook ``enum`` and ``selectors`` at every event."""
+    import _socket
+    import select
+
+    path = address or _paths.socket_path()
+    try:
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    except OSError:
+        return BUSY  # out of file descriptors: spool it
+    try:
+        sock.setblocking(False)
+        try:
+            sock.connect(path)
+        except (FileNotFoundError, ConnectionRefusedError, NotADirectoryError):
+            return ABSENT
+        except (BlockingIOError, InterruptedError):
+            return BUSY  # a Unix socket's backlog is full: the daemon is not accepting
+        view = memoryview(frame)
+        while view:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([], [sock], [], remaining)[1]:
+                return BUSY
+            view = view[sock.send(view) :]
+        reply = b""
+        while b"\n" not in reply:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([sock], [], [], remaining)[0]:
+                return BUSY
+            chunk = sock.recv(4096)
+            if not chunk:
+                return BUSY  # closed without an answer: it may or may not have it
+            reply += chunk
+        return ACCEPTED if accepted(reply) else BUSY
+    except OSError:
+        return BUSY
+    finally:
+        sock.close()
+
+
+def spool(frame: bytes, paths: _paths.Paths | None = None) -> Path | None:
+    """Write a hook frame to the spool directory for the daemon to drain; None if the spool is
+    full. Raises OSError (a full disk): the temporary file is removed first.
 
     The file appears atomically (written under a temporary name, then renamed), named so that
-    sorting the names gives arrival order.
+    sorting the names gives arrival order. Temporary files never count toward the limit.
     """
     p = paths or _paths.resolve()
     spool_dir = _paths.ensure_private_dir(p.spool)
-    if len(os.listdir(spool_dir)) >= MAX_SPOOLED:
+    if sum(1 for n in os.listdir(spool_dir) if not n.startswith(".")) >= MAX_SPOOLED:
         return None
     name = f"{time.time_ns():020d}-{os.getpid()}.json"
     tmp = spool_dir / f".{name}.tmp"
-    with open(tmp, "wb") as fh:
-        fh.write(encode(event))
-    final = spool_dir / name
-    os.replace(tmp, final)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(frame)
+        final = spool_dir / name
+        os.replace(tmp, final)
+    except OSError:
+        try:  # noqa: SIM105 (contextlib would cost the hook an import)
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
     return final
 
 
@@ -129,15 +186,18 @@ def spawn_daemon(paths: _paths.Paths | None = None, *, force: bool = False) -> b
     import subprocess  # only on this rare path: it costs ~10 ms to import
 
     p = paths or _paths.resolve()
-    _paths.ensure_private_dir(p.runtime)
     stamp = p.spawn_stamp
     if not force:
         try:
             if time.time() - stamp.stat().st_mtime < SPAWN_BACKOFF_S:
                 return False
-        except FileNotFoundError:
+        except OSError:
             pass
-    stamp.touch()
+    try:
+        _paths.ensure_private_dir(p.runtime)
+        stamp.touch()
+    except (OSError, PathError):
+        pass  # a full disk: start it anyway, without the back-off stamp
     env = dict(os.environ)
     root = package_root()
     env["PYTHONPATH"] = os.pathsep.join(x for x in (root, env.get("PYTHONPATH", "")) if x)

@@ -1,16 +1,18 @@
 """The wire format between hooks/CLI and the daemon. Standard library only: the hook imports this.
 
 Frames are JSON Lines: one UTF-8 JSON object per line, at most :data:`MAX_FRAME` bytes, each
-carrying ``"v"`` (the protocol version) and ``"type"``. Every request gets exactly one reply; a
-malformed or unknown request gets an :class:`Error` reply, never silence. Unknown fields are
+carrying ``"v"`` (the protocol version) and ``"type"``. A hook event is sent as a small header
+line with ``"size"``, then that many bytes of the hook's stdin as it came (no JSON string inside
+JSON: a quote-heavy payload does not grow, and the hook never imports ``json``);
+:func:`hook_frame` builds it, :func:`body_size` tells a reader how much follows. Every request
+gets exactly one reply; a malformed or unknown request gets an :class:`Error` reply, never
+silence. Unknown fields are
 ignored so that a newer client can talk to an older daemon.
 
 This is the only module that knows the frame layout.
 """
 
 from __future__ import annotations
-
-import json
 
 from tts_core.errors import ProtocolError
 
@@ -24,6 +26,10 @@ if TYPE_CHECKING:
 VERSION = 1
 MAX_FRAME = 16 * 1024 * 1024
 """Largest frame in bytes, newline included. Claude Code payloads can carry a whole answer."""
+MAX_RAW = MAX_FRAME - 64 * 1024
+"""Most bytes of a hook's stdin sent; beyond them it is cut and flagged ``truncated``."""
+_OK = b'{"v":1,"type":"ok"'
+"""How every Ok reply begins (compact JSON, keys in order): the hook checks just that."""
 
 _NUMBER = (int, float)
 
@@ -61,13 +67,17 @@ class HookEvent(Message):
         raw: the hook's stdin exactly as Claude Code wrote it (normally one JSON object).
         env: the ``CLAUDE_*`` variables of the hook process that matter to speech.
         sent_at: Unix time when the hook started, for latency accounting and staleness.
-        truncated: True if stdin was larger than a frame and was cut.
+        truncated: True if stdin was larger than :data:`MAX_RAW` and was cut.
+        id: the hook's name for this event (random): the daemon takes each id once, so a hook
+            may spool an event it is not sure was delivered.
     """
 
     TYPE = "hook"
-    FIELDS = {"raw": (str,), "env": (dict,), "sent_at": _NUMBER, "truncated": (bool,)}
+    FIELDS = {
+        "raw": (str,), "env": (dict,), "sent_at": _NUMBER, "truncated": (bool,), "id": (str,),
+    }  # fmt: skip
     REQUIRED = ("raw",)
-    __slots__ = ("env", "raw", "sent_at", "truncated")
+    __slots__ = ("env", "id", "raw", "sent_at", "truncated")
 
     def __init__(
         self,
@@ -75,11 +85,13 @@ class HookEvent(Message):
         env: dict[str, str] | None = None,
         sent_at: float = 0.0,
         truncated: bool = False,
+        id: str = "",
     ) -> None:
         self.raw = raw
         self.env = env if env is not None else {}
         self.sent_at = sent_at
         self.truncated = truncated
+        self.id = id
 
 
 class Say(Message):
@@ -256,6 +268,8 @@ MESSAGES: dict[str, type[Message]] = {
 
 def encode(message: Message) -> bytes:
     """Serialize one message as a frame (compact JSON, newline-terminated)."""
+    import json  # not at the top: the hook's fast path never encodes a message
+
     data = json.dumps(message.to_dict(), ensure_ascii=False, separators=(",", ":"))
     frame = data.encode("utf-8", "surrogatepass") + b"\n"
     if len(frame) > MAX_FRAME:
@@ -263,16 +277,71 @@ def encode(message: Message) -> bytes:
     return frame
 
 
-def decode(frame: bytes) -> Message:
-    """Parse one frame (with or without its newline). Raises :class:`ProtocolError`."""
-    if len(frame) > MAX_FRAME:
-        raise ProtocolError("too_large", f"frame of {len(frame)} bytes exceeds {MAX_FRAME}")
+def _json_string(text: str) -> str:
+    """``text`` as a JSON string literal, without the json module (the hook's start-up)."""
+    out = text.replace("\\", "\\\\").replace('"', '\\"')
+    if any(ord(ch) < 0x20 for ch in out):
+        out = "".join(ch if ord(ch) >= 0x20 else f"\\u{ord(ch):04x}" for ch in out)
+    return f'"{out}"'
+
+
+def hook_frame(
+    raw: bytes, env: dict[str, str], sent_at: float, event_id: str, truncated: bool = False
+) -> bytes:
+    """A hook event as sent: a header line, then ``raw`` byte for byte (at most
+    :data:`MAX_RAW`; longer stdin is cut and flagged)."""
+    if len(raw) > MAX_RAW:
+        raw, truncated = raw[:MAX_RAW], True
+    fields = ",".join(f"{_json_string(k)}:{_json_string(v)}" for k, v in env.items())
+    header = (
+        f'{{"v":{VERSION},"type":"hook","id":{_json_string(event_id)},"env":{{{fields}}},'
+        f'"sent_at":{sent_at!r},"truncated":{"true" if truncated else "false"},'
+        f'"size":{len(raw)}}}\n'
+    )
+    return header.encode("utf-8", "surrogateescape") + raw
+
+
+def accepted(reply: bytes) -> bool:
+    """True if ``reply`` (a frame from the daemon) is an Ok."""
+    return reply.startswith(_OK)
+
+
+def body_size(header: bytes) -> int:
+    """How many bytes follow this header line (0 for a frame that is all on its line).
+    Raises :class:`ProtocolError` for a size that is not a count within the limit."""
+    if b'"size":' not in header:
+        return 0
+    size = _header(header).get("size", 0)
+    if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_RAW:
+        raise ProtocolError("bad_field", f"hook: size must be 0 to {MAX_RAW}, got {size!r}")
+    return size
+
+
+def _header(line: bytes) -> dict[str, Any]:
+    import json
+
     try:
-        data = json.loads(frame)
+        data = json.loads(line)
     except (UnicodeDecodeError, ValueError) as exc:
         raise ProtocolError("bad_json", f"frame is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise ProtocolError("bad_frame", f"frame must be a JSON object, got {type(data).__name__}")
+    return data
+
+
+def decode(frame: bytes) -> Message:
+    """Parse one frame (with or without its newline; a hook event's header with its body).
+    Raises :class:`ProtocolError`."""
+    if len(frame) > MAX_FRAME:
+        raise ProtocolError("too_large", f"frame of {len(frame)} bytes exceeds {MAX_FRAME}")
+    line, _, body = frame.partition(b"\n")
+    data = _header(line)
+    if isinstance(data.get("size"), int) and data.get("type") == HookEvent.TYPE:
+        size = body_size(line)
+        if len(body) < size:
+            raise ProtocolError("bad_frame", f"hook: {size} bytes announced, {len(body)} came")
+        data["raw"] = body[:size].decode("utf-8", "replace")
+        del data["size"]
     version = data.get("v")
     if version != VERSION:
         raise ProtocolError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 
 log = logging.getLogger("tts_core.daemon.service")
 OUTCOMES = ("spoken", "dropped", "failed")
@@ -21,6 +22,11 @@ class Accounting:
 
     def received(self) -> None:
         self.counters["received"] += 1
+
+    def ticket(self, event_id: str = "", on_close: Callable[[str], None] | None = None) -> Ticket:
+        """Count one received event and return its :class:`Ticket`."""
+        self.received()
+        return Ticket(self, event_id, on_close)
 
     def finish(self, outcome: str, reason: str = "") -> None:
         """One accepted event ended: ``outcome`` is spoken, dropped or failed."""
@@ -46,3 +52,27 @@ class Accounting:
             },
             "dropped_by_reason": dict(self.dropped_by_reason),
         }
+
+
+class Ticket:
+    """One received event's place in the books: closed exactly once, in one of spoken,
+    dropped or failed, whoever closes it first (later calls do nothing). ``on_close`` hears
+    the event's id (the journal marks it done)."""
+
+    __slots__ = ("_books", "_on_close", "closed", "event_id")
+
+    def __init__(
+        self, books: Accounting, event_id: str = "", on_close: Callable[[str], None] | None = None
+    ) -> None:
+        self._books = books
+        self._on_close = on_close
+        self.event_id = event_id
+        self.closed = False
+
+    def close(self, outcome: str, reason: str = "") -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self._books.finish(outcome, reason)
+        if self._on_close is not None:
+            self._on_close(self.event_id)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from tts_core import paths as _paths
 from tts_core.errors import DaemonAlreadyRunning, ProtocolError
-from tts_core.protocol import MAX_FRAME, Error, Message, decode, encode
+from tts_core.protocol import MAX_FRAME, Error, Message, body_size, decode, encode
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,13 @@ class Server:
             if not line.strip():
                 continue
             try:
+                size = body_size(line)
+                if size:  # a hook event: its stdin follows the header, byte for byte
+                    line += await asyncio.wait_for(reader.readexactly(size), IDLE_TIMEOUT_S)
                 message = decode(line)
+            except (asyncio.IncompleteReadError, TimeoutError):
+                log.warning("a hook event's body did not arrive whole")
+                return
             except ProtocolError as exc:
                 log.warning("bad frame (%s): %s", exc.code, exc)
                 await self._reply(writer, Error(exc.code, str(exc)))

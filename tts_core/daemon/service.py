@@ -12,10 +12,8 @@ import contextlib
 import logging
 import os
 import time
-from collections import Counter, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from tts_core import __version__
@@ -24,24 +22,16 @@ from tts_core.audio.cache import AudioCache
 from tts_core.audio.pcm import Audio
 from tts_core.audio.player import Player
 from tts_core.claude_code.events import (
-    Cancel,
-    Drop,
-    PayloadError,
     Speak,
-    SpeakStream,
-    SpeakTurn,
-    parse_payload,
-    route,
 )  # fmt: skip
-from tts_core.claude_code.transcript import read_turn
-from tts_core.claude_code.turns import TurnTracker, blocks_from_display, blocks_from_transcript
 from tts_core.config import loader as config_file
 from tts_core.config.schema import Config, VoiceOptions
 from tts_core.config.state import ConfigState
 from tts_core.config.watch import ConfigWatcher
-from tts_core.daemon import spool
-from tts_core.daemon.books import Accounting
+from tts_core.daemon.books import Accounting, Ticket
 from tts_core.daemon.history import History
+from tts_core.daemon.intake import Intake
+from tts_core.daemon.journal import Journal
 from tts_core.daemon.server import Server
 from tts_core.engines.base import Engine, OneShot
 from tts_core.engines.chain import ChainEngine, build_chain
@@ -70,7 +60,6 @@ from tts_core.text import speakable as textfilter
 from tts_core.translate.service import TranslatorSlot
 
 log = logging.getLogger("tts_core.daemon.service")
-SPOOL_POLL_S = 0.5
 
 
 class _MissingEngine(OneShot):
@@ -94,8 +83,6 @@ class Daemon:
         self.paths = paths
         self.started = time.time()
         self.accounts = Accounting()
-        self.tracker = TurnTracker()
-        self._generation: Counter[str] = Counter()  # bumped per session on UserPromptSubmit
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self.settings = ConfigState(paths.config / config_file.USER_FILE)
@@ -105,8 +92,13 @@ class Daemon:
         self.player = Player()
         self.translators = TranslatorSlot(paths.cache / "models")
         self.history = History()
-        self.recent_events: deque[dict[str, str]] = deque(maxlen=16)
-        """The last hook events seen (name, session), for status and doctor's round trip."""
+        self.intake = Intake(
+            self.accounts,
+            Journal(paths.state / "journal.jsonl"),
+            self.settings.for_project,
+            self._speak,
+            self._cancel_session,
+        )
         self._apply(self.settings.config)
         self.pipeline = Pipeline(
             self.player,
@@ -171,7 +163,7 @@ class Daemon:
             "translation": self.translators.stats(),
             **self.accounts.status(),
             "timings": self.history.timings(),
-            "recent_events": list(self.recent_events),
+            **self.intake.status(),
         }
 
     # ---- requests ---------------------------------------------------------------------------
@@ -197,9 +189,12 @@ class Daemon:
             Shutdown: self._on_shutdown,
         }
 
+    def _cancel_session(self, session: str) -> None:
+        self.pipeline.cancel(session, reason="user_prompt")
+
     def _on_event(self, message: HookEvent) -> Message:
-        self.accept_event(message)
-        return Ok("accepted")
+        # Journaled before the answer; routed (config, transcript...) after it is written.
+        return Ok("accepted" if self.intake.take(message) else "duplicate")
 
     def _on_say(self, message: Say) -> Message | Awaitable[Message]:
         try:
@@ -210,13 +205,16 @@ class Daemon:
                 voice = replace(voice, engine=message.engine)
         except (languages.UnknownLanguage, EngineError) as exc:
             return Error("bad_field", str(exc))
-        self.accounts.received()
         speak = Speak(message.text, "", Priority.MESSAGE, "say")
+        ticket = self.accounts.ticket()
+        chain = self.chain_for(voice, lang)
         if not message.wait:
-            self._speak(speak, self.config, lang, self.chain_for(voice, lang), voice=voice)
+            self._speak(speak, self.config, lang=lang, engine=chain, voice=voice, ticket=ticket)
             return Ok("queued")
         done: asyncio.Future[tuple[str, str]] = asyncio.get_running_loop().create_future()
-        self._speak(speak, self.config, lang, self.chain_for(voice, lang), done=done, voice=voice)
+        self._speak(
+            speak, self.config, lang=lang, engine=chain, done=done, voice=voice, ticket=ticket
+        )
         return self._said(done)
 
     @staticmethod
@@ -230,9 +228,9 @@ class Daemon:
         if not self.history.entries:
             return Error("empty", "nothing has been spoken yet")
         last = self.history.entries[-1]
-        self.accounts.received()
         speak = Speak(last["source"], last["session_id"], Priority.MESSAGE, "replay")
-        self._speak(speak, self.config, languages.lookup(last["lang"]))
+        lang = languages.lookup(last["lang"])
+        self._speak(speak, self.config, lang=lang, ticket=self.accounts.ticket())
         return Ok("queued")
 
     def _on_shutdown(self, message: Shutdown) -> Message:
@@ -243,47 +241,12 @@ class Daemon:
         """Begin a graceful stop (a shutdown request, or the first signal)."""
         self._stop.set()
 
-    def accept_event(self, event: HookEvent) -> None:
-        """Count and route one hook event; returns at once (speech happens in the pipeline)."""
-        self.accounts.received()
-        if event.truncated:
-            return self.accounts.finish("failed", "hook payload larger than a frame")
-        try:
-            payload = parse_payload(event.raw)
-            session = payload.get("session_id")
-            self.recent_events.append(
-                {"event": payload["hook_event_name"], "session_id": str(session or "")}
-            )
-            project = event.env.get("CLAUDE_PROJECT_DIR") or payload.get("cwd")
-            config = self.settings.for_project(project if isinstance(project, str) else None)
-            decision = route(payload, event.env, config, self.tracker)
-        except PayloadError as exc:
-            log.warning("bad hook payload: %s", exc)
-            return self.accounts.finish("failed", str(exc))
-        log.info("%s -> %s", payload["hook_event_name"], type(decision).__name__)
-        where = project if isinstance(project, str) else ""
-        hook_ms = (time.time() - event.sent_at) * 1000 if event.sent_at else None
-        if isinstance(decision, Drop):
-            self.accounts.finish("dropped", decision.reason)
-        elif isinstance(decision, Cancel):
-            self._generation[decision.session_id] += 1
-            self.pipeline.cancel(decision.session_id, reason="user_prompt")
-            self.accounts.finish("dropped", "control")
-        elif isinstance(decision, Speak):
-            self._speak(decision, config, project=where, hook_ms=hook_ms)
-        elif isinstance(decision, SpeakTurn):
-            self._spawn(self._speak_turn(decision, config, where, hook_ms))
-        elif isinstance(decision, SpeakStream):
-            chunk = self.tracker.release(decision.key, decision.message_id)
-            if not chunk.strip():
-                return self.accounts.finish("dropped", "buffered")
-            speak = Speak(chunk, decision.key[0], Priority.MESSAGE, "stream")
-            self._speak(speak, config, project=where, hook_ms=hook_ms)
-
     def _speak(
         self,
         speak: Speak,
         config: Config,
+        *,
+        ticket: Ticket,
         lang: Language | None = None,
         engine: Engine | None = None,
         project: str = "",
@@ -291,8 +254,10 @@ class Daemon:
         done: asyncio.Future[tuple[str, str]] | None = None,
         voice: VoiceOptions | None = None,
     ) -> None:
+        """Queue ``speak`` in the pipeline; its outcome closes ``ticket``."""
+
         def finished(outcome: str, reason: str) -> None:
-            self.accounts.finish(outcome, reason)
+            ticket.close(outcome, reason)
             if done is not None and not done.done():
                 done.set_result((outcome, reason))
 
@@ -323,45 +288,12 @@ class Daemon:
             )
         )
 
-    async def _speak_turn(
-        self, turn: SpeakTurn, config: Config, project: str, hook_ms: float | None
-    ) -> None:
-        session = turn.key[0]
-        generation = self._generation[session]
-        blocks = blocks_from_display(self.tracker.display_blocks(turn.key), turn.last_message)
-        if blocks is None:
-            transcript = None
-            if turn.transcript_path:
-                transcript = await read_turn(
-                    Path(turn.transcript_path),
-                    turn.key[1] or None,
-                    turn.last_message,
-                    wait_s=config.speak.transcript_wait_s,
-                )
-            blocks = blocks_from_transcript(transcript, turn.last_message)
-        if generation != self._generation[session]:
-            return self.accounts.finish("dropped", "user_prompt")  # the user moved on meanwhile
-        new = self.tracker.finish(turn.key, blocks, config.speak.mode)
-        if not new:
-            return self.accounts.finish("dropped", "already_spoken" if blocks else "nothing_to_say")
-        speak = Speak("\n\n".join(new), session, Priority.MESSAGE, "turn")
-        self._speak(speak, config, project=project, hook_ms=hook_ms)
-
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     # ---- background work --------------------------------------------------------------------
-
-    def _reject_spooled(self, outcome: str, reason: str) -> None:
-        self.accounts.received()
-        self.accounts.finish(outcome, reason)
-
-    async def _spool_loop(self) -> None:
-        while True:
-            spool.drain(self.paths.spool, self.accept_event, self._reject_spooled)
-            await asyncio.sleep(SPOOL_POLL_S)
 
     async def _probe_audio(self) -> None:
         try:
@@ -377,13 +309,17 @@ class Daemon:
         loop = asyncio.get_running_loop()
         self.pipeline.start()
         await self.server.start()
-        self.paths.pidfile.write_text(f"{os.getpid()}\n")
+        try:
+            self.paths.pidfile.write_text(f"{os.getpid()}\n")
+        except OSError as exc:  # a full disk: the lock is what keeps us single, not this file
+            log.warning("cannot write %s: %s", self.paths.pidfile, exc.strerror or exc)
         watcher = ConfigWatcher(self.settings.user_file, self.reload_config, loop)
         watcher.start()
         log.info(
             "claude-tts %s listening on %s (pid %d)", __version__, self.paths.socket, os.getpid()
         )
-        self._spawn(self._spool_loop())
+        self.intake.recover()
+        self._spawn(self.intake.spool_loop(self.paths.spool))
         self._spawn(self._probe_audio())
         try:
             await self._stop.wait()
@@ -394,6 +330,7 @@ class Daemon:
             for task in list(self._tasks):
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
+            await self.intake.close()
             with contextlib.suppress(FileNotFoundError):
                 self.paths.pidfile.unlink()
             log.info("stopped; %s", dict(self.accounts.counters))

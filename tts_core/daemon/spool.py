@@ -17,7 +17,7 @@ MAX_AGE_S = 120.0
 
 def drain(
     directory: Path,
-    accept: Callable[[HookEvent], None],
+    accept: Callable[[HookEvent], object],
     reject: Callable[[str, str], None],
 ) -> int:
     """Hand each spooled event to ``accept`` (or ``reject(outcome, reason)``); delete the files.

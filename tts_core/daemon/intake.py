@@ -1,0 +1,216 @@
+"""Hook events into the daemon: taken once each, journaled before they are acknowledged, and
+each closed in the books exactly once, whatever is raised on the way.
+
+The one boundary per event: :meth:`Intake.take` (live events, spooled ones, the journal's at
+start-up) drops an id seen before, journals the event and schedules :meth:`Intake.route`,
+which decides what it means (``claude_code.events.route``) and hands speech to the daemon's
+``speak``. Everything after ``take`` runs under a :class:`~tts_core.daemon.books.Ticket`: an
+exception anywhere, in this call or in a task spawned for the event, closes it as failed with
+the reason. Must not import the pipeline's adapters (engines, player, translation).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections import Counter, OrderedDict, deque
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any, Protocol
+
+from tts_core.claude_code.events import (
+    Cancel,
+    Drop,
+    PayloadError,
+    Speak,
+    SpeakStream,
+    SpeakTurn,
+    parse_payload,
+    route,
+)  # fmt: skip
+from tts_core.claude_code.transcript import read_turn
+from tts_core.claude_code.turns import TurnTracker, blocks_from_display, blocks_from_transcript
+from tts_core.config.schema import Config
+from tts_core.daemon import spool
+from tts_core.daemon.books import Accounting, Ticket
+from tts_core.daemon.journal import Journal
+from tts_core.protocol import HookEvent
+from tts_core.speech.policy import Priority
+
+log = logging.getLogger(__name__)
+SEEN_IDS = 8192
+"""Event ids remembered, so that an event spooled "in doubt" after all reached us is not
+spoken twice."""
+SPOOL_POLL_S = 0.5
+
+
+class Speaker(Protocol):
+    """What the daemon does with something to say (its ``_speak``)."""
+
+    def __call__(
+        self, speak: Speak, config: Config, *, project: str, hook_ms: float | None, ticket: Ticket
+    ) -> None: ...
+
+
+class Intake:
+    """Takes hook events (once each), journals them and routes them to speech."""
+
+    def __init__(
+        self,
+        accounts: Accounting,
+        journal: Journal,
+        config_for: Callable[[str | None], Config],
+        speak: Speaker,
+        cancel: Callable[[str], None],
+    ) -> None:
+        self.accounts = accounts
+        self.journal = journal
+        self.config_for = config_for
+        self.speak = speak
+        self.cancel = cancel
+        self.tracker = TurnTracker()
+        self.recent_events: deque[dict[str, str]] = deque(maxlen=16)
+        """The last hook events seen (name, session), for status and doctor's round trip."""
+        self.duplicates = 0
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._generation: Counter[str] = Counter()  # bumped per session on UserPromptSubmit
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # ---- taking events ----------------------------------------------------------------------
+
+    def take(self, event: HookEvent) -> bool:
+        """Accept ``event`` unless its id was taken before: journal it, route it soon (after
+        the caller has answered the hook). False for a duplicate."""
+        if not event.id:
+            event.id = uuid.uuid4().hex[:16]  # from an older hook: ids are ours to give then
+        elif event.id in self._seen:
+            self.duplicates += 1
+            return False
+        self._seen[event.id] = None
+        if len(self._seen) > SEEN_IDS:
+            self._seen.popitem(last=False)
+        self.journal.append(event)
+        asyncio.get_running_loop().call_soon(self.route, event)
+        return True
+
+    def recover(self) -> None:
+        """Take again what the journal of a previous run holds unfinished."""
+        events, stale = self.journal.recover()
+        for _ in range(stale):
+            self.accounts.ticket().close("dropped", "stale")
+        for event in events:
+            self._seen.pop(event.id, None)
+            self.take(event)
+        if events or stale:
+            log.info("journal: %d unfinished events taken again, %d stale", len(events), stale)
+
+    def _reject_spooled(self, outcome: str, reason: str) -> None:
+        self.accounts.ticket().close(outcome, reason)
+
+    async def spool_loop(self, directory: Path) -> None:
+        while True:
+            spool.drain(directory, self.take, self._reject_spooled)
+            await asyncio.sleep(SPOOL_POLL_S)
+
+    # ---- routing ----------------------------------------------------------------------------
+
+    def route(self, event: HookEvent) -> None:
+        """Count and route one taken event; returns at once (speech happens in the pipeline)."""
+        ticket = self.accounts.ticket(event.id, self.journal.done)
+        try:
+            self._route(event, ticket)
+        except Exception as exc:  # whatever a hostile payload makes us raise: close the event
+            log.exception("hook event failed")
+            ticket.close("failed", f"internal error: {type(exc).__name__}: {exc}")
+
+    def _route(self, event: HookEvent, ticket: Ticket) -> None:
+        if event.truncated:
+            return ticket.close("failed", "hook payload larger than a frame")
+        try:
+            payload = parse_payload(event.raw)
+        except PayloadError as exc:
+            log.warning("bad hook payload: %s", exc)
+            return ticket.close("failed", str(exc))
+        session = payload.get("session_id")
+        name = payload["hook_event_name"]
+        self.recent_events.append({"event": name, "session_id": str(session or "")})
+        project = event.env.get("CLAUDE_PROJECT_DIR") or payload.get("cwd")
+        where = project if isinstance(project, str) else ""
+        config = self.config_for(where or None)
+        try:
+            decision = route(payload, event.env, config, self.tracker)
+        except PayloadError as exc:
+            log.warning("bad hook payload: %s", exc)
+            return ticket.close("failed", str(exc))
+        log.info("%s -> %s", name, type(decision).__name__)
+        hook_ms = (time.time() - event.sent_at) * 1000 if event.sent_at else None
+        if isinstance(decision, Drop):
+            ticket.close("dropped", decision.reason)
+        elif isinstance(decision, Cancel):
+            self._generation[decision.session_id] += 1
+            self.cancel(decision.session_id)
+            ticket.close("dropped", "control")
+        elif isinstance(decision, Speak):
+            self.speak(decision, config, project=where, hook_ms=hook_ms, ticket=ticket)
+        elif isinstance(decision, SpeakTurn):
+            self._spawn(self._speak_turn(decision, config, where, hook_ms, ticket), ticket)
+        elif isinstance(decision, SpeakStream):
+            chunk = self.tracker.release(decision.key, decision.message_id)
+            if not chunk.strip():
+                return ticket.close("dropped", "buffered")
+            speak = Speak(chunk, decision.key[0], Priority.MESSAGE, "stream")
+            self.speak(speak, config, project=where, hook_ms=hook_ms, ticket=ticket)
+
+    async def _speak_turn(
+        self, turn: SpeakTurn, config: Config, project: str, hook_ms: float | None, ticket: Ticket
+    ) -> None:
+        session = turn.key[0]
+        generation = self._generation[session]
+        blocks = blocks_from_display(self.tracker.display_blocks(turn.key), turn.last_message)
+        if blocks is None:
+            transcript = None
+            if turn.transcript_path:
+                transcript = await read_turn(
+                    Path(turn.transcript_path),
+                    turn.key[1] or None,
+                    turn.last_message,
+                    wait_s=config.speak.transcript_wait_s,
+                )
+            blocks = blocks_from_transcript(transcript, turn.last_message)
+        if generation != self._generation[session]:
+            return ticket.close("dropped", "user_prompt")  # the user moved on meanwhile
+        new = self.tracker.finish(turn.key, blocks, config.speak.mode)
+        if not new:
+            return ticket.close("dropped", "already_spoken" if blocks else "nothing_to_say")
+        speak = Speak("\n\n".join(new), session, Priority.MESSAGE, "turn")
+        self.speak(speak, config, project=project, hook_ms=hook_ms, ticket=ticket)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], ticket: Ticket) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+
+        def ended(done: asyncio.Task[None]) -> None:
+            self._tasks.discard(done)
+            if done.cancelled():
+                return  # shutting down: the journal keeps it for the next start
+            exc = done.exception()
+            if exc is not None:
+                log.error("hook event failed", exc_info=exc)
+                ticket.close("failed", f"internal error: {type(exc).__name__}: {exc}")
+
+        task.add_done_callback(ended)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self.journal.close()
+
+    def status(self) -> dict[str, object]:
+        return {
+            "recent_events": list(self.recent_events),
+            "duplicates": self.duplicates,
+            "journal": self.journal.status(),
+        }
