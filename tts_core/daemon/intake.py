@@ -91,8 +91,11 @@ class Intake:
         self._seen[event.id] = None
         if len(self._seen) > SEEN_IDS:
             self._seen.popitem(last=False)
-        self.journal.append(event)
-        asyncio.get_running_loop().call_soon(self.route, event)
+        asyncio.get_running_loop().call_soon(self.route, event)  # booked even if what follows fails
+        try:
+            self.journal.append(event)
+        except Exception:  # never lose the event over its copy on disk
+            log.exception("journal: cannot record an event")
         return True
 
     def recover(self) -> None:

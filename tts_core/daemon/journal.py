@@ -1,7 +1,8 @@
 """Accepted hook events on disk until they end, so that a daemon killed mid-speech loses none.
 
-An event is appended (a line holding its frame) before the hook is told "accepted", and a line
-``{"done": id}`` follows when its outcome is booked. At start-up the events without a "done"
+An event is appended (its frame as the hook sent it: a header line, then its stdin byte for
+byte) before the hook is told "accepted", and a line ``{"done": id}`` follows when its outcome
+is booked. At start-up the events without a "done"
 line are handed back to be taken again (unless stale), and the file is started afresh. A
 plain ``write``: the kernel keeps it across a SIGKILL of the process; fsync would guard against
 a power cut at the price of milliseconds per event, which the hook's deadline cannot spare.
@@ -13,6 +14,7 @@ Must not import the pipeline or anything that speaks.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -20,7 +22,7 @@ import time
 from pathlib import Path
 
 from tts_core.errors import ProtocolError
-from tts_core.protocol import HookEvent, decode, encode
+from tts_core.protocol import HookEvent, body_size, decode, hook_frame
 
 log = logging.getLogger(__name__)
 MAX_AGE_S = 120.0
@@ -41,39 +43,27 @@ class Journal:
     def recover(self) -> tuple[list[HookEvent], int]:
         """The unfinished events of a previous run (oldest first) and how many stale ones were
         left out; the file then starts afresh."""
-        pending: dict[str, HookEvent] = {}
         try:
-            lines = self.path.read_bytes().splitlines()
+            data = self.path.read_bytes()
         except FileNotFoundError:
-            lines = []
+            data = b""
         except OSError as exc:
             self._fail(f"cannot read the journal {self.path}: {exc.strerror or exc}")
-            lines = []
-        for line in lines:
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue  # a line cut short by the kill
-            if isinstance(record, dict) and isinstance(record.get("done"), str):
-                pending.pop(record["done"], None)
-            elif isinstance(record, dict) and isinstance(record.get("frame"), str):
-                try:
-                    event = decode(record["frame"].encode("utf-8", "surrogatepass"))
-                except ProtocolError:
-                    continue
-                if isinstance(event, HookEvent) and event.id:
-                    pending[event.id] = event
+            data = b""
+        pending = unfinished(data)
         now = time.time()
-        fresh = [e for e in pending.values() if not e.sent_at or now - e.sent_at <= MAX_AGE_S]
+        fresh = [e for e in pending if not e.sent_at or now - e.sent_at <= MAX_AGE_S]
         self._restart()
         for event in fresh:
             self.append(event)
         return fresh, len(pending) - len(fresh)
 
     def append(self, event: HookEvent) -> bool:
-        """Record ``event`` (by its id) before it is acknowledged; False if that failed."""
-        line = json.dumps({"frame": encode(event).decode("utf-8", "surrogatepass")})
-        if self._write(line):
+        """Record ``event`` (by its id) before it is acknowledged; False if that failed (never
+        raises: the event is taken all the same)."""
+        raw = event.raw.encode("utf-8", "surrogatepass")
+        frame = hook_frame(raw, event.env, event.sent_at, event.id, event.truncated)
+        if self._write(frame):
             self.open.add(event.id)
             return True
         return False
@@ -83,7 +73,7 @@ class Journal:
         if event_id not in self.open:
             return
         self.open.discard(event_id)
-        self._write(json.dumps({"done": event_id}))
+        self._write(json.dumps({"done": event_id}).encode() + b"\n")
         if not self.open and self._size() > COMPACT_AT:
             self._restart()
 
@@ -105,12 +95,11 @@ class Journal:
         except OSError as exc:
             self._fail(f"cannot write the journal {self.path}: {exc.strerror or exc}")
 
-    def _write(self, line: str) -> bool:
+    def _write(self, data: bytes) -> bool:
         if self._fd is None:
             self._restart()
             if self._fd is None:
                 return False
-        data = (line + "\n").encode("utf-8", "surrogatepass")
         try:
             written = os.write(self._fd, data)
         except OSError as exc:
@@ -134,3 +123,28 @@ class Journal:
         if self.error != message:
             log.error("%s: accepted events are not safe from a crash until it is fixed", message)
         self.error = message
+
+
+def unfinished(data: bytes) -> list[HookEvent]:
+    """The events of a journal's bytes that have no "done" line, oldest first. Lines cut short
+    by a kill or a full disk are skipped."""
+    pending: dict[str, HookEvent] = {}
+    at = 0
+    while at < len(data):
+        end = data.find(b"\n", at)
+        if end < 0:
+            break  # a line cut short by the kill
+        line, at = data[at:end], end + 1
+        if line.startswith(b'{"done":'):
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                pending.pop(json.loads(line)["done"], None)
+            continue
+        try:
+            size = body_size(line)
+            body, at = data[at : at + size], at + size
+            event = decode(line + b"\n" + body)
+        except ProtocolError:
+            continue  # torn by a full disk or the kill: what follows may still be whole
+        if isinstance(event, HookEvent) and event.id:
+            pending[event.id] = event
+    return list(pending.values())

@@ -20,6 +20,9 @@ from tts_core.text import spoken_words as sw
 from tts_core.text.phrases import phrases
 from tts_core.text.sentences import cap_length, split_sentences
 
+READ_AT_MOST = 200_000
+"""Characters of a message that are read (what is spoken is capped by ``max_chars``)."""
+
 
 @dataclass(frozen=True)
 class Sentence:
@@ -61,6 +64,9 @@ def speakable(text: str, options: FilterOptions | None = None, lang: str = "en")
     """
     opts = options or FilterOptions()
     words = phrases(lang)
+    # At most max_chars are spoken: markdown needs some context around them, not megabytes (a
+    # 16 MB message would hold the daemon's event loop for seconds in the parser).
+    text = text[: max(READ_AT_MOST, 50 * opts.max_chars)]
     drops = [re.compile(r.pattern) for r in opts.rules if r.replace is None]
     for rule in opts.rules:
         if rule.replace is not None:
