@@ -61,6 +61,9 @@ class FakeGoogle:
         self.fail_on = ""
         self.delay = 0.0
         self.hang_s = 30.0
+        self.drip_s = 0.0
+        """> 0: the reply's body goes out one byte per this many seconds (a slow drip that
+        never trips a per-read timeout)."""
         self.seen: list[Seen] = []
         self.active = 0
         self._lock = threading.Lock()
@@ -143,7 +146,13 @@ class FakeGoogle:
                     self.send_header("Content-Type", "application/json; charset=utf-8")
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
-                    self.wfile.write(payload)
+                    if fake.drip_s > 0:
+                        for i in range(len(payload)):
+                            self.wfile.write(payload[i : i + 1])
+                            self.wfile.flush()
+                            time.sleep(fake.drip_s)
+                    else:
+                        self.wfile.write(payload)
                 except OSError:
                     pass  # the client gave up (timeout tests)
 

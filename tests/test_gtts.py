@@ -41,6 +41,7 @@ def google() -> Iterator[FakeGoogle]:
 @pytest.fixture
 def fake(google: FakeGoogle) -> FakeGoogle:
     google.mode, google.fail_first, google.fail_on, google.delay = "ok", -1, "", 0.0
+    google.drip_s = 0.0
     google.settle()  # requests a previous test left in flight must not count here
     return google
 
@@ -275,3 +276,17 @@ def test_offline_chain_for_japanese_prefers_openjtalk() -> None:
     chain = build_chain(VoiceOptions(engine="offline"), lookup("ja"))
     assert chain.name == "openjtalk, espeak"
     assert build_chain(VoiceOptions(engine="auto"), EN).name == "gtts, espeak"
+
+
+def test_a_slow_drip_is_cut_by_the_sentence_deadline(fake: FakeGoogle) -> None:
+    # A reply whose bytes keep coming, slowly: no single read ever times out.
+    fake.drip_s = 0.01
+    engine = GttsEngine(options(fake, gtts_timeout_s=0.5))
+    t0 = time.monotonic()
+    with pytest.raises(EngineError) as info:
+        speak(engine, "A sentence that arrives drop by drop.")
+    took = time.monotonic() - t0
+    assert str(info.value) == "gTTS took over 1 s for a sentence (a slow reply)"
+    assert took < 1.5  # the whole sentence's deadline, not a read's
+    assert info.value.remaining == "A sentence that arrives drop by drop."
+    fake.drip_s = 0.0

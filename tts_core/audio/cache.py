@@ -8,6 +8,7 @@ dropped and synthesized again. Safe for one writer (the daemon); readers see who
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -35,8 +36,14 @@ class AudioCache:
         self.hits = 0
         self.misses = 0
         self.corrupt = 0
-        directory.mkdir(parents=True, exist_ok=True)
-        self._size = sum(f.stat().st_size for f in directory.glob("*.pcm"))
+        self.write_error: str | None = None
+        """Why the last write failed (a full disk), until one succeeds: shown in status."""
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            self._size = sum(f.stat().st_size for f in directory.glob("*.pcm"))
+        except OSError as exc:
+            self.write_error = f"the audio cache cannot be written ({exc.strerror or exc})"
+            self._size = 0
 
     @staticmethod
     def key(engine: str, voice: str | None, lang: str, speed: float, text: str) -> str:
@@ -70,9 +77,19 @@ class AudioCache:
             return
         path = self._path(key)
         tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(data)
-        old = path.stat().st_size if path.exists() else 0
-        os.replace(tmp, path)
+        try:
+            tmp.write_bytes(data)
+            old = path.stat().st_size if path.exists() else 0
+            os.replace(tmp, path)
+        except OSError as exc:  # a full disk: speak on without the cache, and say so once
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            message = f"the audio cache cannot be written ({exc.strerror or exc}): {self.directory}"
+            if self.write_error != message:
+                log.error("%s; speech goes on without it", message)
+            self.write_error = message
+            return
+        self.write_error = None
         self._size += len(data) - old
         if self._size > self.max_bytes:
             self._evict()
@@ -96,9 +113,9 @@ class AudioCache:
     def size_bytes(self) -> int:
         return self._size
 
-    def stats(self) -> dict[str, int]:
+    def stats(self) -> dict[str, object]:
         return {"hits": self.hits, "misses": self.misses, "corrupt": self.corrupt,
-                "bytes": self._size}  # fmt: skip
+                "bytes": self._size, "write_error": self.write_error}  # fmt: skip
 
 
 def _encode(audio: Audio) -> bytes:

@@ -20,6 +20,9 @@ from tts_core.audio.pcm import Audio
 from tts_core.errors import AudioUnavailable
 
 POLL_S = 0.005
+STALL_S = 2.0
+"""Beyond a clip's own length (and half again), how long a device may stall before the clip
+fails and the device is reset."""
 
 
 class Player:
@@ -107,7 +110,10 @@ class Player:
                 # No fixed blocksize: with one, PortAudio's ALSA -> PulseAudio path accepted
                 # whole clips at once and lost them (measured: 0.44 s heard of 1.5 s).
             ) as stream:
-                return self._feed(stream, samples, block)
+                # The clip's own length and a margin: a device that stops taking audio (an
+                # underrun that never recovers) fails the utterance instead of hanging it.
+                deadline = time.monotonic() + len(samples) / audio.rate * 1.5 + STALL_S
+                return self._feed(stream, samples, block, deadline)
         except sd.PortAudioError as exc:
             self._needs_reinit = True
             raise AudioUnavailable(f"audio device failed: {exc}") from None
@@ -115,7 +121,7 @@ class Player:
             self._needs_reinit = True
             raise
 
-    def _feed(self, stream: Any, samples: Any, block: int) -> bool:
+    def _feed(self, stream: Any, samples: Any, block: int, deadline: float) -> bool:
         """Write only what the device buffer takes without blocking, checking the stop flag
         every few ms: a blocking write can hang for seconds on some devices (an idle
         PulseAudio null sink renders 2 s at a time), and stop() must not wait for it."""
@@ -127,6 +133,8 @@ class Player:
                 return False
             room = stream.write_available
             if room == 0:
+                if time.monotonic() > deadline:
+                    raise AudioUnavailable("the audio device stopped taking audio; it is reset")
                 time.sleep(POLL_S)
                 continue
             n = min(room, block, len(samples) - pos)
@@ -137,5 +145,7 @@ class Player:
             if self._stop.is_set():
                 stream.abort()
                 return False
+            if time.monotonic() > deadline:
+                raise AudioUnavailable("the audio device stopped playing; it is reset")
             time.sleep(POLL_S)
         return True

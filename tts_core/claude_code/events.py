@@ -114,7 +114,7 @@ def route(
             return SpeakStream(key, message_id)
         return Drop("buffered")
     if name == "Stop":
-        return SpeakTurn(key, payload.get("transcript_path") or None, last)
+        return SpeakTurn(key, _str(payload, "transcript_path") or None, last)
     if name == "Notification":
         kind = _str(payload, "notification_type")
         message = _str(payload, "message")

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
 import re
+import stat
 import types
 import typing
 from collections.abc import Mapping
@@ -199,18 +201,48 @@ def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+MAX_BYTES = 1024 * 1024
+"""Largest config file read: a settings file is a few KB; a huge one is a mistake, and parsing
+it would hold the daemon up."""
+
+
+def read_file(file: Path) -> str | None:
+    """The text of a config file (None if there is none). Raises ConfigError for one that is
+    not a regular file, too big, unreadable or not UTF-8 text."""
+    try:
+        st = os.stat(file)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ConfigError(file, [((), f"Expected a readable file but got: {exc}")]) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ConfigError(file, [((), "Expected a regular file but got: something else")])
+    if st.st_size > MAX_BYTES:
+        message = f"Expected a file of at most {MAX_BYTES} bytes but got: {st.st_size} bytes"
+        raise ConfigError(file, [((), message)])
+    try:
+        with open(file, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(file, [((), f"Expected a readable file but got: {exc}")]) from None
+    if len(data) > MAX_BYTES:
+        message = f"Expected a file of at most {MAX_BYTES} bytes but got: more"
+        raise ConfigError(file, [((), message)])
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        message = f"Expected UTF-8 text but got: a byte that is not ({exc.reason} at {exc.start})"
+        raise ConfigError(file, [((), message)]) from None
+
+
 def load(files: list[Path]) -> tuple[Config, list[str]]:
     """Layer the files that exist (later ones win) over the defaults. Raises ConfigError."""
     merged: dict[str, Any] = {}
     warnings: list[str] = []
     for file in files:
-        try:
-            text = file.read_text(encoding="utf-8")
-        except FileNotFoundError:
+        text = read_file(file)
+        if text is None:
             continue
-        except OSError as exc:
-            message = f"Expected a readable file but got: {exc}"
-            raise ConfigError(file, [((), message)]) from None
         data = parse_text(text, file)
         warnings += validate(data, file)[1]  # each file is checked on its own, so errors name it
         merged = merge(merged, data)

@@ -31,11 +31,14 @@ class ConfigState:
         self.error: str | None = None
         self.warnings: list[str] = []
         self.loaded_at = 0.0
+        self.reads = 0
+        """How often the user's file was read (a still file is read once: status shows it)."""
         self._projects: dict[Path, tuple[float, Config]] = {}
 
     def reload(self) -> bool:
         """Read the user's file again. True if the config was replaced."""
         existed = self.user_file.exists()
+        self.reads += 1
         try:
             config, warnings = config_file.load([self.user_file])
         except ConfigError as exc:
@@ -86,4 +89,5 @@ class ConfigState:
             "loaded_at": self.loaded_at,
             "error": self.error,
             "warnings": self.warnings,
+            "reads": self.reads,
         }

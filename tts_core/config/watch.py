@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 DEBOUNCE_S = 0.2
+CHANGES = frozenset({"modified", "created", "moved", "deleted", "closed"})
+"""watchdog's event types that can change a file ("closed" is a close after writing; "opened"
+and "closed_no_write" are reads)."""
 
 
 class ConfigWatcher:
@@ -43,6 +46,10 @@ class ConfigWatcher:
 
         class Handler(FileSystemEventHandler):
             def on_any_event(self, event: FileSystemEvent) -> None:
+                # Only what changes the file: never the opens and closes of our own reads,
+                # which would make every reload trigger the next one, forever.
+                if event.is_directory or event.event_type not in CHANGES:
+                    return
                 paths = (event.src_path, getattr(event, "dest_path", "") or "")
                 if any(os.path.basename(os.fsdecode(p)) == name for p in paths if p):
                     watcher.loop.call_soon_threadsafe(watcher._poke)

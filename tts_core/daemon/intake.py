@@ -20,6 +20,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, Protocol
 
+from tts_core.claude_code import transcript
 from tts_core.claude_code.events import (
     Cancel,
     Drop,
@@ -209,6 +210,7 @@ class Intake:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        transcript.shutdown()
         self.journal.close()
 
     def status(self) -> dict[str, object]:

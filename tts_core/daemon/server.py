@@ -19,13 +19,21 @@ from pathlib import Path
 
 from tts_core import paths as _paths
 from tts_core.errors import DaemonAlreadyRunning, ProtocolError
-from tts_core.protocol import MAX_FRAME, Error, Message, body_size, decode, encode
+from tts_core.protocol import Error, Message, body_size, decode, encode
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Message], Awaitable[Message]]
 IDLE_TIMEOUT_S = 30.0
 """A connection that sends nothing for this long is closed."""
+FIRST_FRAME_S = 5.0
+"""A new connection must send its first frame within this (the hook sends at once)."""
+MAX_CONNECTIONS = 64
+"""Connections served at once; more are answered 'busy' and closed (a flood of idle ones
+must not take every file descriptor, nor buffer a line's worth of memory each)."""
+MAX_LINE = 1024 * 1024
+"""Longest header or request line buffered per connection; a hook's stdin follows its header
+and is read by its announced size, up to MAX_FRAME."""
 
 
 def peer_uid(sock: socket.socket) -> int | None:
@@ -75,7 +83,7 @@ class Server:
         old_umask = os.umask(0o177)  # the socket is born 0600: no window for other users
         try:
             self._server = await asyncio.start_unix_server(
-                self._on_connect, path=str(self.path), limit=MAX_FRAME
+                self._on_connect, path=str(self.path), limit=MAX_LINE
             )
         finally:
             os.umask(old_umask)
@@ -96,6 +104,10 @@ class Server:
         assert task is not None
         self._connections.add(task)
         try:
+            if len(self._connections) > MAX_CONNECTIONS:
+                log.warning("over %d connections: one refused", MAX_CONNECTIONS)
+                await self._reply(writer, Error("busy", "too many connections; try again"))
+                return
             sock = writer.get_extra_info("socket")
             uid = peer_uid(sock) if sock is not None else None
             if uid is not None and uid != os.getuid():
@@ -112,15 +124,17 @@ class Server:
                 await writer.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        wait = FIRST_FRAME_S
         while True:
             try:
-                line = await asyncio.wait_for(reader.readline(), IDLE_TIMEOUT_S)
+                line = await asyncio.wait_for(reader.readline(), wait)
+                wait = IDLE_TIMEOUT_S
             except TimeoutError:
                 return
             except (ValueError, asyncio.LimitOverrunError):
                 # Cannot find the next frame boundary: answer, then drop the connection.
-                log.warning("frame over %d bytes refused", MAX_FRAME)
-                await self._reply(writer, Error("too_large", f"frame exceeds {MAX_FRAME} bytes"))
+                log.warning("line over %d bytes refused", MAX_LINE)
+                await self._reply(writer, Error("too_large", f"a line exceeds {MAX_LINE} bytes"))
                 return
             if not line:
                 return

@@ -84,6 +84,7 @@ class Daemon:
         self.started = time.time()
         self.accounts = Accounting()
         self._stop = asyncio.Event()
+        self._reloading = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self.settings = ConfigState(paths.config / config_file.USER_FILE)
         self.settings.reload()
@@ -131,7 +132,14 @@ class Daemon:
         self.translators.apply(config.translation, source, self.language)
 
     def reload_config(self) -> None:
-        if self.settings.reload():
+        """The config file changed (the watcher says so, on the loop): read it in a thread, so
+        that a slow disk or a big file never holds up requests, then follow it here."""
+        self._spawn(self._reload())
+
+    async def _reload(self) -> None:
+        async with self._reloading:  # one at a time, in order
+            changed = await asyncio.to_thread(self.settings.reload)
+        if changed:
             self._apply(self.config)
 
     def chain_for(self, voice: Any, lang: Language) -> ChainEngine | _MissingEngine:

@@ -59,6 +59,8 @@ class GttsEngine:
         self.speed = opts.speed
         self.timeout = opts.gtts_timeout_s
         self.retries = opts.gtts_retries
+        self.sentence_s = max(2 * opts.gtts_timeout_s, 1.0)
+        """The whole sentence's deadline: every part, retries included."""
         self.tld, self.host = _destination(opts)
         self._pool = ThreadPoolExecutor(max_parallel, thread_name_prefix="gtts")
 
@@ -88,11 +90,18 @@ class GttsEngine:
             return
         loop = asyncio.get_running_loop()
         futures = [loop.run_in_executor(self._pool, self._fetch, part, code) for part in parts]
+        # One deadline for the whole sentence: requests' timeout is per read, and a server that
+        # drips a byte at a time never trips it (20 s were seen for one sentence).
+        deadline = loop.time() + self.sentence_s
         try:
             for i, future in enumerate(futures):
                 try:
-                    mp3 = await future
+                    mp3 = await asyncio.wait_for(asyncio.shield(future), deadline - loop.time())
                     audio = await asyncio.to_thread(decode_mp3, mp3)
+                except TimeoutError:
+                    remaining = " ".join(parts[i:])
+                    why = f"gTTS took over {self.sentence_s:g} s for a sentence (a slow reply)"
+                    raise EngineError(why, remaining) from None
                 except EngineError as exc:
                     exc.remaining = " ".join(parts[i:])
                     raise
@@ -148,5 +157,8 @@ def _reason(exc: BaseException, status: int | None) -> str:
         return "429 Too Many Requests"
     if status is not None:
         return f"HTTP {status}"
+    cause = exc.__cause__ or exc.__context__
+    if cause is not None and "timed out" in str(cause).lower():
+        return "the reply did not come in time (read timeout)"  # gTTS calls it "Failed to connect"
     text = str(exc).split(". Probable cause", 1)[0]
     return text or type(exc).__name__

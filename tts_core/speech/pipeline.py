@@ -34,6 +34,8 @@ LOOKAHEAD_PARTS = 4
 CHIME = chime()
 """Two short rising tones: another session is about to speak."""
 TRANSLATE_BATCH = 4
+MAX_QUEUE = 64
+"""Utterances waiting at most; beyond, the oldest unimportant one is dropped."""
 Translate = Callable[[list[str], Language], Awaitable[list[str]]]
 
 Outcome = str
@@ -161,7 +163,20 @@ class Pipeline:
         # Important speech (permission prompts) goes ahead of everything queued.
         rank = 0 if utterance.priority == Priority.IMPORTANT else 1
         heapq.heappush(self._queue, (rank, next(self._seq), utterance))
+        if len(self._queue) > MAX_QUEUE:
+            self._shed()
         self._wakeup.set()
+
+    def _shed(self) -> None:
+        """Over :data:`MAX_QUEUE`: the oldest queued speech that is not important goes first
+        (counted as dropped, ``queue_full``): memory stays bounded under a flood of events."""
+        candidates = [item for item in self._queue if item[2].priority != Priority.IMPORTANT]
+        if not candidates:
+            return
+        oldest = min(candidates, key=lambda item: item[1])
+        self._queue.remove(oldest)
+        heapq.heapify(self._queue)
+        self._done(oldest[2], "dropped", "queue_full")
 
     def cancel(self, session_id: str | None = None, reason: str = "cancelled") -> int:
         """Drop queued speech and cut the current one, for one session or all. Returns count."""
