@@ -185,6 +185,7 @@ def test_history_timings_and_replay(audio_daemon: DaemonProc, recorder: Recorder
     first, again = reply.entries
     assert (first["kind"], again["kind"]) == ("say", "replay")
     assert first["spoken"] == again["spoken"] == ["The build finished.", "All tests passed."]
+    assert first["heard"] == first["spoken"]  # played to the end
     assert first["outcome"] == again["outcome"] == "spoken"
     assert set(first["timings"]) == {"filter", "synthesize", "first_audio"}
     assert st["timings"]["first_audio"]["n"] == 2
@@ -199,3 +200,29 @@ def test_say_waits_until_it_was_heard(audio_daemon: DaemonProc, recorder: Record
     # By the time the command returned, the sentence had been played in full.
     assert audio_daemon.status()["counters"]["spoken"] == 1
     assert voiced_seconds(recorder.stop()) > 0.5
+
+
+def test_history_tells_what_was_heard_from_what_was_sent_after_a_cut(
+    audio_daemon: DaemonProc, recorder: Recorder
+) -> None:
+    from tts_core.protocol import HistoryReply, HistoryRequest, Shutup
+
+    from .conftest import run_cli
+
+    text = " ".join(f"This is sentence number {n} of a long answer." for n in range(12))
+    client.request(Say(text, engine="espeak"), paths=audio_daemon.paths)
+    audio_daemon.wait_for(lambda s: s["speaking"])
+    time.sleep(1.2)
+    client.request(Shutup(), paths=audio_daemon.paths)
+    audio_daemon.wait_for(lambda s: not s["speaking"] and s["counters"]["in_progress"] == 0)
+    reply = client.request(HistoryRequest(1), paths=audio_daemon.paths)
+    assert isinstance(reply, HistoryReply)
+    (entry,) = reply.entries
+    assert entry["outcome"] == "dropped" and entry["reason"] == "shutup"
+    assert len(entry["heard"]) < len(entry["spoken"]) <= 12  # synthesized ahead, not heard
+    assert entry["heard"] == entry["spoken"][: len(entry["heard"])]
+    replay = run_cli("replay")
+    assert replay.stdout == (
+        f"claude-tts: queued; last time {len(entry['heard'])} of {len(entry['spoken'])} "
+        "sentences were heard (shutup)\n"
+    )

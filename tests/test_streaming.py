@@ -93,3 +93,35 @@ def test_sessions_take_turns_with_a_cue_and_a_prompt_stops_only_its_own(
     ]  # fmt: skip
     (beta,) = [e for e in entries if e["session_id"] == "b"]
     assert beta["spoken"][0] == "beta:"  # the speaker changed: its project is named first
+
+
+TWO = FIXTURES / "claude-code" / "tui_reply_text_thinking_text"
+
+
+def test_a_reply_of_two_blocks_is_heard_once_in_the_daemon_in_both_modes(
+    pulse: Pulse, recorder: Recorder, isolated_home: Path, tmp_path: Path
+) -> None:
+    """The real capture (text, thinking, text: one display message for the reply, its blocks
+    glued; Stop with only the last block), with the display before Stop and, as seen, after
+    it; through the real daemon with real audio, in turn and stream modes."""
+    transcript = tmp_path / "transcript.jsonl"
+    transcript.write_bytes((TWO / "transcript.jsonl").read_bytes())
+    events = [json.loads(x) for x in (TWO / "hook_sequence.jsonl").read_text().splitlines()]
+    for e in events:
+        e["payload"]["transcript_path"] = str(transcript)
+    expected = ["First text block of the reply.", "Second text block of the same reply."]
+    for mode in ("turn", "stream"):
+        for order in (events, [events[1], events[0]]):  # display before Stop; after it
+            configure(isolated_home, f"speak: {{mode: {mode}}}\nvoice: {{engine: espeak}}\n")
+            d = start_daemon(pulse.env)
+            try:
+                for e in order:
+                    send(d, e["payload"], e.get("env"))
+                    time.sleep(0.02)
+                d.wait_for(lambda s: s["counters"]["in_progress"] == 0 and not s["speaking"],
+                           timeout=60)  # fmt: skip
+                spoken = [s for e in history(d) if e["outcome"] == "spoken" for s in e["spoken"]]
+            finally:
+                stop_daemon(d)
+            assert spoken == expected, (mode, order[0]["event"], spoken)
+            (isolated_home / "state" / "journal.jsonl").unlink(missing_ok=True)

@@ -8,15 +8,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tts_core.claude_code.turns import (
     TurnTracker,
+    assemble,
     blocks_from_display,
     blocks_from_transcript,
     safe_cut,
     transcript_is_current,
     transcript_turn_blocks,
 )
+from tts_core.text.speakable import speakable
 
 from .conftest import FIXTURES
 
@@ -196,3 +200,148 @@ def _first_turn_final() -> tuple[tuple[str, str], str]:
         if p.get("final") and p.get("index") == 8:
             return key, p["message_id"]
     raise AssertionError("no final delta")
+
+
+# ---- a reply of several text blocks (text, thinking, text) --------------------------------------
+
+TWO = FIXTURES / "claude-code" / "tui_reply_text_thinking_text"
+FIRST, SECOND = "First text block of the reply.", "Second text block of the same reply."
+
+
+def two_block_capture() -> tuple[list[dict[str, Any]], list[str] | None]:
+    events = [json.loads(x)["payload"] for x in (TWO / "hook_sequence.jsonl").read_text()
+              .splitlines()]  # fmt: skip
+    stop = next(e for e in events if e["hook_event_name"] == "Stop")
+    transcript = transcript_turn_blocks(
+        (TWO / "transcript.jsonl").read_text().splitlines(), stop["prompt_id"]
+    )
+    return events, transcript
+
+
+def heard(events: list[dict[str, Any]], transcript: list[str] | None, mode: str) -> list[str]:
+    """Replay hook payloads as the daemon takes them: what is released while streaming, plus
+    what Stop adds (from the display, the transcript and Stop's own text)."""
+    tracker, said = TurnTracker(), []
+    for p in events:
+        key = (p["session_id"], p.get("prompt_id", ""))
+        if p["hook_event_name"] == "MessageDisplay":
+            tracker.add_delta(key, p["message_id"], p["index"], p["delta"], p["final"])
+            if mode == "stream":
+                said.append(tracker.release(key, p["message_id"]))
+        elif p["hook_event_name"] == "Stop":
+            last = p["last_assistant_message"]
+            display = blocks_from_display(tracker.display_blocks(key), last)
+            said.extend(tracker.finish(key, assemble(display, transcript, last), mode))
+    return [s for s in said if s.strip()]
+
+
+@pytest.mark.parametrize("mode", ["turn", "stream"])
+@pytest.mark.parametrize("with_transcript", [True, False])
+@pytest.mark.parametrize("display_after_stop", [False, True])
+def test_a_reply_of_two_text_blocks_is_heard_once_split_at_its_boundary(
+    mode: str, with_transcript: bool, display_after_stop: bool
+) -> None:
+    events, transcript = two_block_capture()
+    assert transcript == [FIRST, SECOND]
+    assert events[0]["delta"] == FIRST + SECOND  # glued, no separator, as the UI sends it
+    if display_after_stop:
+        if not with_transcript:
+            return  # at Stop nothing holds the first block: no witness, nothing to assert
+        events = [events[1], events[0]]  # seen: Stop at .502, the display at .521
+    said = heard(events, transcript if with_transcript else None, mode)
+    assert "".join(said).count(FIRST) == 1 and "".join(said).count(SECOND) == 1
+    spoken = [s.text for s in speakable("\n\n".join(said))]
+    assert spoken == [FIRST, SECOND]  # never "reply.Second" run together
+
+
+def test_three_glued_blocks_take_their_boundaries_from_the_transcript() -> None:
+    blocks = ["I read the files.", "You can run them now.", "Tests pass."]
+    payload = {"session_id": "s", "prompt_id": "p", "message_id": "m", "index": 0,
+               "final": True, "delta": "".join(blocks)}  # fmt: skip
+    events: list[dict[str, Any]] = [
+        {**payload, "hook_event_name": "MessageDisplay"},
+        {"hook_event_name": "Stop", "session_id": "s", "prompt_id": "p",
+         "last_assistant_message": blocks[-1]},
+    ]  # fmt: skip
+    assert heard(events, blocks, "turn") == blocks
+    # Without the transcript: the last boundary from Stop, the others from the glue itself.
+    assert heard(events, None, "turn") == [
+        "I read the files.\n\nYou can run them now.",
+        "Tests pass.",
+    ]
+
+
+def test_a_hard_wrapped_paragraph_is_streamed_by_sentence() -> None:
+    text = ("The daemon writes the temporary file into the\nworking directory instead of the "
+            "cache. It is\nremoved afterwards.\n\nDone.")  # fmt: skip
+    t, key, said = TurnTracker(), ("s", "p"), []
+    for i in range(0, len(text), 7):  # flushed every few characters, mid-word and mid-line
+        t.add_delta(key, "m", i // 7, text[i : i + 7], i + 7 >= len(text))
+        said.append(t.release(key, "m"))
+    pieces = [s for s in said if s]
+    assert "".join(pieces) == text
+    # Each piece ends at a sentence or paragraph end: none ends mid-sentence.
+    assert all(p.rstrip().endswith((".", ":")) for p in pieces), pieces
+    assert [s.text for s in speakable(pieces[0])] == [
+        "The daemon writes the temporary file into the working directory instead of the cache."
+    ]
+
+
+POOL = ["Alpha one.", "Beta two!", "Gamma three?", "Delta four.", "Echo five.", "Fox six.",
+        "Golf seven.", "Hotel eight.", "India nine.", "Juliet ten."]  # fmt: skip
+
+
+@st.composite
+def blocks_strategy(draw: st.DrawFn) -> list[list[str]]:
+    """Replies of text blocks, every block different (a turn never says the very same block
+    twice; if it did, no witness could tell one from two)."""
+    pool = draw(st.permutations(POOL))
+    sizes = draw(st.lists(st.integers(1, 3), min_size=1, max_size=3))
+    replies, at = [], 0
+    for size in sizes:
+        replies.append(pool[at : at + size])
+        at += size
+    return replies
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    replies=blocks_strategy(),
+    cuts=st.lists(st.integers(1, 9), min_size=1, max_size=8),
+    late=st.booleans(),
+    transcript_current=st.booleans(),
+    mode=st.sampled_from(["turn", "stream"]),
+)
+def test_whatever_the_split_and_the_order_each_block_is_heard_once(
+    replies: list[list[str]], cuts: list[int], late: bool, transcript_current: bool, mode: str
+) -> None:
+    """Random replies of random blocks, streamed in random flushes; the last reply's display
+    before or after Stop; the transcript whole (it landed within the wait) or missing its last
+    line. Whenever some witness holds the whole turn, what is heard is the turn, once."""
+    blocks = [b for reply in replies for b in reply]
+    events: list[dict[str, Any]] = []
+    for r, reply in enumerate(replies):
+        glued, at, index = "".join(reply), 0, 0
+        while at < len(glued):
+            step = cuts[index % len(cuts)]
+            events.append({"hook_event_name": "MessageDisplay", "session_id": "s",
+                           "prompt_id": "p", "message_id": f"m{r}", "index": index,
+                           "delta": glued[at : at + step],
+                           "final": at + step >= len(glued)})  # fmt: skip
+            at, index = at + step, index + 1
+    stop = {"hook_event_name": "Stop", "session_id": "s", "prompt_id": "p",
+            "last_assistant_message": blocks[-1]}  # fmt: skip
+    last_reply = [e for e in events if e["message_id"] == f"m{len(replies) - 1}"]
+    if late:
+        events = [e for e in events if e not in last_reply] + [stop] + last_reply
+    else:
+        events = [*events, stop]
+    transcript = blocks if transcript_current else blocks[:-1]
+    witnessed = transcript_current or not late or len(replies[-1]) == 1
+    said = heard(events, transcript, mode)
+    if witnessed:
+        assert "".join("".join(said).split()) == "".join("".join(blocks).split())
+    else:  # the last reply's earlier blocks existed nowhere at Stop: still nothing twice
+        heard_sentences = [s.text for s in speakable("\n\n".join(said))]
+        assert len(heard_sentences) == len(set(heard_sentences))
+        assert set(heard_sentences) <= set(blocks)

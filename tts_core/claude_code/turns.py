@@ -10,6 +10,7 @@ disk 60-75 ms after Stop fires in the interactive UI (the caller retries while
 from __future__ import annotations
 
 import json
+import re
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -67,6 +68,7 @@ class TurnTracker:
         self._display: OrderedDict[TurnKey, dict[str, _Block]] = OrderedDict()
         self._spoken: OrderedDict[TurnKey, int] = OrderedDict()
         self._released: dict[tuple[TurnKey, str], str] = {}
+        self._finished: OrderedDict[TurnKey, None] = OrderedDict()
 
     def add_delta(self, key: TurnKey, message_id: str, index: int, delta: str, final: bool) -> None:
         """Record one MessageDisplay call. Deltas may come out of order or not at all."""
@@ -88,12 +90,13 @@ class TurnTracker:
     def release(self, key: TurnKey, message_id: str) -> str:
         """Streaming: the part of a block that became speakable since the last call.
 
-        Released up to the last complete line outside any open code fence (and not inside a
-        table, whose rows only make sense together); a finished block is released whole.
+        Released up to the last sentence or paragraph end outside any open code fence (and not
+        inside a table, whose rows only make sense together), so that a sentence is filtered
+        and spoken whole, hard-wrapped or not; a finished block is released whole.
         """
         block = self._display.get(key, {}).get(message_id)
-        if block is None:
-            return ""
+        if block is None or key in self._finished:
+            return ""  # after Stop a late display is reconciled by Stop, never replayed
         text = block.contiguous_text()
         done = self._released.get((key, message_id), "")
         if not text.startswith(done):
@@ -102,28 +105,28 @@ class TurnTracker:
         if cut <= len(done):
             return ""
         self._released[(key, message_id)] = text[:cut]
-        return text[len(done) : cut]
+        return unglue(text[len(done) : cut])
 
     def finish(self, key: TurnKey, blocks: list[str], mode: str) -> list[str]:
         """At Stop: what of the turn's ``blocks`` is still to be said, for a ``speak.mode``.
 
         ``turn``: every block not spoken yet; ``final``: only the last of those; ``stream``:
-        what streaming has not released yet, after which nothing of these blocks is released
-        again (a final delta can arrive after Stop).
+        what streaming has not released yet. Streamed text and ``blocks`` are matched by their
+        characters, not by block (one display message can glue several blocks together), and
+        nothing of the turn is released again (a late display after Stop is reconciled here).
         """
+        self._finished[key] = None
+        self._finished.move_to_end(key)
+        _trim(self._finished)
         done = self._spoken.get(key, 0)
         new = self._take_new(key, blocks)
         if mode == "final":
             return new[-1:]
         if mode != "stream":
             return new
-        released = [self._released.get((key, mid), "") for mid in self._display.get(key, {})]
-        rest = []
-        for j, block in enumerate(new):
-            said = released[done + j] if done + j < len(released) else ""
-            rest.append(block[len(said) :] if said and block.startswith(said) else block)
-        for mid, text in zip(self._display.get(key, {}), blocks, strict=False):
-            self._released[(key, mid)] = text
+        said = "".join(self._released.get((key, mid), "") for mid in self._display.get(key, {}))
+        before = "".join(blocks[:done])  # spoken at an earlier Stop of this turn
+        rest = unsaid(new, max(0, _letters(said) - _letters(before)))
         return [r for r in rest if r.strip()]
 
     def _take_new(self, key: TurnKey, blocks: list[str]) -> list[str]:
@@ -142,6 +145,7 @@ class TurnTracker:
         """Drop display buffers of a session's earlier turns (a new prompt began)."""
         for key in [k for k in self._display if k[0] == session_id]:
             del self._display[key]
+            self._finished.pop(key, None)
         for rkey in [k for k in self._released if k[0][0] == session_id]:
             del self._released[rkey]
 
@@ -149,22 +153,68 @@ class TurnTracker:
 _FENCE = ("```", "~~~")
 
 
+_SENTENCE_END = re.compile(r"[.!?。！？][\"')\]*_`]*(?=\s)")
+_ENDS_SENTENCE = re.compile(r"[.!?。！？:：][\"')\]*_`]*\s*$")
+_BLOCK_START = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|#|>|\||```|~~~|$)")
+
+
 def safe_cut(text: str) -> int:
-    """Length of the longest prefix made of complete lines that can be spoken on its own: no
-    code fence left open, and not ending inside a table."""
+    """Length of the longest prefix that can be spoken on its own: it ends at a sentence end
+    or at the end of a block (a paragraph, a heading, a list item, a closed code fence, a
+    table), leaves no code fence open and never cuts a table. Deltas only ever add text, so a
+    sentence end followed by a space is final even in a line still being written; a line that
+    stops without one (a hard-wrapped sentence) waits for the rest."""
     cut = 0
     pos = 0
-    in_fence = False
+    in_fence = in_table = False
     for line in text.splitlines(keepends=True):
-        if not line.endswith("\n"):
-            break  # the line is still being written
-        pos += len(line)
+        start, pos = pos, pos + len(line)
         stripped = line.strip()
+        complete = line.endswith("\n")
+        if in_fence:
+            if stripped.startswith(_FENCE) and complete:
+                in_fence, cut = False, pos  # the code block is whole
+            continue
+        if _BLOCK_START.match(line) and not (in_table and stripped.startswith("|")):
+            cut = start  # what came before is a finished block
         if stripped.startswith(_FENCE):
-            in_fence = not in_fence
-        if not in_fence and not stripped.startswith("|"):
+            in_fence = complete
+            continue
+        in_table = stripped.startswith("|")
+        if in_table:
+            continue
+        for match in _SENTENCE_END.finditer(line):
+            cut = start + match.end()
+        if complete and (not stripped or stripped.startswith("#") or _ENDS_SENTENCE.search(line)):
             cut = pos
     return cut
+
+
+def unsaid(blocks: list[str], said: int) -> list[str]:
+    """``blocks`` less their first ``said`` letters (whitespace does not count: a display and
+    the transcript may wrap and end the same text differently)."""
+    rest = []
+    for block in blocks:
+        letters = _letters(block)
+        if said >= letters:
+            said -= letters
+            continue
+        if said == 0:
+            rest.append(block)
+            continue
+        seen = 0
+        for i, ch in enumerate(block):
+            if not ch.isspace():
+                seen += 1
+            if seen == said:
+                rest.append(block[i + 1 :].lstrip())
+                break
+        said = 0
+    return rest
+
+
+def _letters(text: str) -> int:
+    return sum(1 for ch in text if not ch.isspace())
 
 
 def _trim(d: OrderedDict[TurnKey, _V]) -> None:
@@ -226,7 +276,10 @@ def blocks_from_display(display: list[DisplayBlock], last_message: str) -> list[
 
     Every block but the last must be complete. The last may still be streaming (Stop fires
     before its final flush): ``last_assistant_message`` then completes it, provided what arrived
-    of it is a prefix of that message.
+    of it is a prefix of that message. One display message holds a whole API reply, its text
+    blocks glued with no separator, while Stop carries only the last block: a display that ends
+    with that block is split there (its true boundary); one that does not is provably missing
+    the turn's last reply (its display comes after Stop), and the transcript must decide.
     """
     if not display or not all(b.complete for b in display[:-1]):
         return None
@@ -238,7 +291,10 @@ def blocks_from_display(display: list[DisplayBlock], last_message: str) -> list[
             return None
         texts[-1] = last_message if last else tail.prefix
     elif last and texts[-1].strip() != last:
-        texts.append(last_message)  # the last block's deltas never came
+        glued = texts[-1].rstrip()
+        if not glued.endswith(last):
+            return None
+        texts[-1:] = [glued[: -len(last)], last_message]
     return [t for t in texts if t.strip()]
 
 
@@ -250,3 +306,30 @@ def blocks_from_transcript(transcript: list[str] | None, last_message: str) -> l
     if last and (not texts or texts[-1].strip() != last):
         texts.append(last_message)
     return texts
+
+
+def assemble(
+    display: list[str] | None, transcript: list[str] | None, last_message: str
+) -> list[str]:
+    """What a turn said, from its three witnesses: the transcript when it holds the whole turn
+    (it alone has every block's true boundaries), else the display if it agrees with Stop
+    (:func:`blocks_from_display`), else what the transcript has plus Stop's last block. The one
+    place this is decided."""
+    shown = _letters("".join(display)) if display is not None else 0
+    if transcript_is_current(transcript, last_message) and transcript is not None:
+        whole = blocks_from_transcript(transcript, last_message)
+        if _letters("".join(whole)) >= shown:  # else provably short of what was displayed
+            return whole
+    if display is not None:
+        return [unglue(b) for b in display]
+    return blocks_from_transcript(transcript, last_message)
+
+
+_GLUED = re.compile(r"(?<=[a-z0-9)\]][.!?])(?=[A-Z])|(?<=[。！？])(?=[^\s。！？」』）])")
+
+
+def unglue(text: str) -> str:
+    """A paragraph break where a display glued two text blocks together ("...files.You can"):
+    a sentence end followed at once by the next sentence. Only for display text, whose block
+    boundaries are otherwise lost; the transcript's are used when it has them."""
+    return _GLUED.sub("\n\n", text)

@@ -27,6 +27,7 @@ from tts_core.protocol import (
     HistoryReply,
     HistoryRequest,
     Message,
+    Ok,
     Replay,
     Say,
     Shutdown,
@@ -183,7 +184,9 @@ def cmd_history(args: argparse.Namespace, p: _paths.Paths) -> int:
 
 
 def cmd_replay(args: argparse.Namespace, p: _paths.Paths) -> int:
-    _check(client.request(Replay(), paths=p))
+    reply = _check(client.request(Replay(), paths=p))
+    if isinstance(reply, Ok) and reply.detail != "queued":
+        print(f"claude-tts: {reply.detail}")  # what was cut the last time
     return 0
 
 

@@ -30,6 +30,7 @@ class History:
                 "lang": utterance.lang.code,
                 "source": utterance.text[:2000],
                 "spoken": list(utterance.spoken),
+                "heard": list(utterance.heard),
                 "outcome": outcome,
                 "reason": reason,
                 "timings": {k: round(v, 1) for k, v in utterance.timings.items()},

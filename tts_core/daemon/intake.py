@@ -32,7 +32,7 @@ from tts_core.claude_code.events import (
     route,
 )  # fmt: skip
 from tts_core.claude_code.transcript import read_turn
-from tts_core.claude_code.turns import TurnTracker, blocks_from_display, blocks_from_transcript
+from tts_core.claude_code.turns import TurnTracker, assemble, blocks_from_display
 from tts_core.config.schema import Config
 from tts_core.daemon import spool
 from tts_core.daemon.books import Accounting, Ticket
@@ -45,6 +45,9 @@ SEEN_IDS = 8192
 """Event ids remembered, so that an event spooled "in doubt" after all reached us is not
 spoken twice."""
 SPOOL_POLL_S = 0.5
+DISPLAY_AGREES_WAIT_S = 0.15
+"""How long a Stop waits for the transcript when the display already agrees with Stop (the
+interactive UI writes the last line 60-75 ms after Stop)."""
 
 
 class Speaker(Protocol):
@@ -172,17 +175,20 @@ class Intake:
     ) -> None:
         session = turn.key[0]
         generation = self._generation[session]
-        blocks = blocks_from_display(self.tracker.display_blocks(turn.key), turn.last_message)
-        if blocks is None:
-            transcript = None
-            if turn.transcript_path:
-                transcript = await read_turn(
-                    Path(turn.transcript_path),
-                    turn.key[1] or None,
-                    turn.last_message,
-                    wait_s=config.speak.transcript_wait_s,
-                )
-            blocks = blocks_from_transcript(transcript, turn.last_message)
+        display = blocks_from_display(self.tracker.display_blocks(turn.key), turn.last_message)
+        transcript = None
+        if turn.transcript_path:
+            # The transcript has the blocks' true boundaries (a display glues a reply's blocks):
+            # it wins when it has the whole turn. With a display that agrees with Stop, it is
+            # only worth a short wait; without one, the whole wait.
+            wait = config.speak.transcript_wait_s
+            transcript = await read_turn(
+                Path(turn.transcript_path),
+                turn.key[1] or None,
+                turn.last_message,
+                wait_s=wait if display is None else min(wait, DISPLAY_AGREES_WAIT_S),
+            )
+        blocks = assemble(display, transcript, turn.last_message)
         if generation != self._generation[session]:
             return ticket.close("dropped", "user_prompt")  # the user moved on meanwhile
         new = self.tracker.finish(turn.key, blocks, config.speak.mode)

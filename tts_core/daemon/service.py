@@ -239,6 +239,11 @@ class Daemon:
         speak = Speak(last["source"], last["session_id"], Priority.MESSAGE, "replay")
         lang = languages.lookup(last["lang"])
         self._speak(speak, self.config, lang=lang, ticket=self.accounts.ticket())
+        said, heard = len(last["spoken"]), len(last.get("heard", []))
+        if heard < said:
+            return Ok(
+                f"queued; last time {heard} of {said} sentences were heard ({last['reason']})"
+            )
         return Ok("queued")
 
     def _on_shutdown(self, message: Shutdown) -> Message:

@@ -44,6 +44,14 @@ DoneCallback = Callable[[Outcome, str], None]
 """Called once per utterance with its outcome and a reason (empty when spoken)."""
 
 
+@dataclass(frozen=True)
+class _Heard:
+    """In the playback queue after a sentence's last part: once it is reached, that sentence
+    was played to the end."""
+
+    text: str
+
+
 def staged(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
     """The order in which sentences are translated: the first alone (first audio sooner), then
     batches of :data:`TRANSLATE_BATCH` translated while earlier sentences play. ``claude-tts
@@ -95,6 +103,8 @@ class Utterance:
     ``chime``, or nothing (``none``)."""
     spoken: list[str] = field(default_factory=list, repr=False)
     """What was handed to the voice, sentence by sentence (after translation)."""
+    heard: list[str] = field(default_factory=list, repr=False)
+    """The sentences whose audio was played to the end (a cut utterance has fewer)."""
     timings: dict[str, float] = field(default_factory=dict, repr=False)
     """Milliseconds per stage: filter, translate (first batch), synthesize (first part),
     first_audio (from queued to the first sample played)."""
@@ -297,7 +307,7 @@ class Pipeline:
             chime = changed and utterance.cue == "chime"
         # A producer synthesizes ahead (sentence n+1 while n plays; network engines hand over
         # each part as it arrives) into a small queue; this loop plays what it finds there.
-        queue: asyncio.Queue[Audio | None] = asyncio.Queue(maxsize=LOOKAHEAD_PARTS)
+        queue: asyncio.Queue[Audio | _Heard | None] = asyncio.Queue(maxsize=LOOKAHEAD_PARTS)
         engine = utterance.engine or self.default_engine
         if engine is None:
             raise EngineError("no voice for this utterance")
@@ -318,6 +328,7 @@ class Pipeline:
                             async for part in voice.stream(text, lang):
                                 timings.setdefault("synthesize", (time.perf_counter() - t2) * 1000)
                                 await queue.put(part)
+                            await queue.put(_Heard(text))  # played to here: heard whole
                         except EngineError as exc:  # this sentence is lost; the next may work
                             errors.append(str(exc))
             finally:
@@ -332,6 +343,9 @@ class Pipeline:
             while (audio := await queue.get()) is not None:
                 if self._cancelled_reason:
                     break
+                if isinstance(audio, _Heard):
+                    utterance.heard.append(audio.text)
+                    continue
                 timings.setdefault("first_audio", (time.monotonic() - utterance.created) * 1000)
                 if not await self.player.play(audio.with_gain(utterance.volume)):
                     break
