@@ -179,3 +179,38 @@ def test_cjk_in_prose_is_never_dropped(text: str) -> None:
     wanted = re.findall(r"[\u3041-\u30ff\u4e00-\u9fff]", text)
     got = re.findall(r"[\u3041-\u30ff\u4e00-\u9fff]", spoken)
     assert sorted(got) == sorted(wanted)
+
+
+@pytest.mark.parametrize(
+    ("lang", "one", "three"),
+    [
+        ("en", "A table with one row.", "A table with 3 rows."),
+        ("ja", "1行の表。", "3行の表。"),
+        ("es", "Una tabla con una fila.", "Una tabla con 3 filas."),
+        ("fr", "Un tableau d'une ligne.", "Un tableau de 3 lignes."),
+        ("de", "Eine Tabelle mit einer Zeile.", "Eine Tabelle mit 3 Zeilen."),
+    ],
+)
+def test_a_table_summary_agrees_with_its_number(lang: str, one: str, three: str) -> None:
+    table = "| a |\n|---|\n" + "".join(f"| {n} |\n" for n in range(1, 4))
+    assert [s.text for s in speakable("| a |\n|---|\n| 1 |\n", lang=lang)] == [one]
+    assert [s.text for s in speakable(table, lang=lang)] == [three]
+
+
+def test_task_list_boxes_are_said_as_to_do_and_done() -> None:
+    text = "- [ ] write the tests\n- [x] fix the bug\n1. [X] ship it\n"
+    assert [s.text for s in speakable(text)] == [
+        "To do: write the tests", "Done: fix the bug", "Done: ship it",
+    ]  # fmt: skip
+    assert next(s.text for s in speakable(text, lang="ja")) == "未完了、write the tests"
+
+
+def test_symbol_heavy_inline_code_is_a_pattern_or_nothing() -> None:
+    text = r"Match lines with `^\s*(\d+)\.(\w+)$` in `config.yaml`."
+    assert [s.text for s in speakable(text)] == ["Match lines with a pattern in config.yaml."]
+    skip = FilterOptions(symbols="skip")
+    assert [s.text for s in speakable(text, skip)] == ["Match lines with in config.yaml."]
+    # Code that is mostly words is still read.
+    assert [s.text for s in speakable("Call `parse_payload` with `HTTPServer` first.")] == [
+        "Call parse payload with HTTP Server first."
+    ]

@@ -67,6 +67,9 @@ class FilterOptions:
     """A bare URL becomes "a link to <host>" or nothing."""
     tables: Literal["skip", "summarize"] = "summarize"
     """A table is skipped or summarized ("a table with 4 rows")."""
+    symbols: Literal["pattern", "skip"] = "pattern"
+    """Inline code that is mostly symbols (a regular expression): said as "a pattern", or
+    skipped."""
     spell_dots: bool = False
     """Say ``config.yaml`` as "config dot yaml" (for voices that swallow the dot)."""
     max_sentences: int = 40

@@ -20,6 +20,19 @@ from tts_core.text import spoken_words as sw
 from tts_core.text.phrases import phrases
 from tts_core.text.sentences import cap_length, split_sentences
 
+_TASK = re.compile(r"^(\s*(?:[-*+]|\d+[.)])\s+)\[([ xX])\]\s+", re.M)
+"""A GFM task list item's box: said as "to do" / "done", not as brackets."""
+
+
+def _mostly_symbols(code: str) -> bool:
+    """Inline code that is mostly punctuation (``^\\s*(\\d+)$``): a pattern, not words."""
+    visible = [ch for ch in code if not ch.isspace()]
+    if len(visible) < 5:
+        return False
+    symbols = sum(1 for ch in visible if not ch.isalnum() and ch not in "._-/")
+    return symbols / len(visible) >= 0.4
+
+
 READ_AT_MOST = 200_000
 """Characters of a message that are read (what is spoken is capped by ``max_chars``)."""
 
@@ -71,6 +84,7 @@ def speakable(text: str, options: FilterOptions | None = None, lang: str = "en")
     for rule in opts.rules:
         if rule.replace is not None:
             text = re.sub(rule.pattern, rule.replace, text)
+    text = _TASK.sub(lambda m: m.group(1) + words["done" if m.group(2) in "xX" else "todo"], text)
     text = sw.hide_private_keys(_HIDDEN_BLOCK.sub("\n", text))
     blocks = _blocks(_parser().parse(text), opts, words)
     out: list[Sentence] = []
@@ -116,8 +130,9 @@ def _blocks(tokens: list[Token], opts: FilterOptions, words: dict[str, str]) -> 
         elif tok.type == "table_open":
             close = next(j for j in range(i, len(tokens)) if tokens[j].type == "table_close")
             if opts.tables == "summarize":
-                rows = sum(1 for t in tokens[i:close] if t.type == "tr_open") - 1
-                out.append(Sentence(words["table"].format(rows=max(rows, 0)), announcement=True))
+                rows = max(sum(1 for t in tokens[i:close] if t.type == "tr_open") - 1, 0)
+                phrase = words["table_one"] if rows == 1 else words["table"].format(rows=rows)
+                out.append(Sentence(phrase, announcement=True))
             i = close
         i += 1
     return out
@@ -152,7 +167,10 @@ def _inline(children: list[Token], opts: FilterOptions, words: dict[str, str]) -
         if tok.type == "text":
             parts.append(_prose(tok.content, opts, words))
         elif tok.type == "code_inline":
-            parts.append(sw.speak_code(tok.content, words["line"], opts.spell_dots))
+            if _mostly_symbols(tok.content):  # a regex said symbol by symbol helps no one
+                parts.append(words["pattern"] if opts.symbols == "pattern" else "")
+            else:
+                parts.append(sw.speak_code(tok.content, words["line"], opts.spell_dots))
         elif tok.type in ("softbreak", "hardbreak"):
             parts.append(" ")
         elif tok.type == "link_open":
