@@ -63,9 +63,10 @@ def test_a_real_claude_code_turn_is_heard(
         samples = recorder.stop()
     finally:
         stop_daemon(d)
-    # UserPromptSubmit (stops speech), MessageDisplay (buffered), Stop (the turn, spoken).
+    # UserPromptSubmit (stops speech), MessageDisplay (spoken as it streams: the default mode),
+    # Stop (nothing left to add).
     assert st["counters"]["received"] == 3, st
-    assert st["dropped_by_reason"] == {"control": 1, "buffered": 1}
+    assert st["dropped_by_reason"] == {"control": 1, "already_spoken": 1}
     subprocess.run(
         [sys.executable, "-m", "tts_core", "say", "--output", str(tmp_path / "e.wav"), REPLY],
         env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, check=True,

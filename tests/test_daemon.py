@@ -16,7 +16,8 @@ import pytest
 
 from tts_core import client
 from tts_core import paths as _paths
-from tts_core.protocol import MAX_FRAME, Error, HookEvent, Ok, Say, decode, encode
+from tts_core.daemon.server import MAX_LINE
+from tts_core.protocol import Error, HookEvent, Ok, Say, decode, encode
 
 from .conftest import (
     PAYLOADS,
@@ -71,9 +72,9 @@ def test_malformed_frames_get_error_replies_and_the_daemon_lives_on(daemon: Daem
     assert daemon.proc.poll() is None
 
 
-def test_an_oversized_frame_is_refused_and_the_daemon_lives_on(daemon: DaemonProc) -> None:
-    (reply,) = exchange(str(daemon.paths.socket), b"x" * (MAX_FRAME + 10) + b"\n")
-    assert decode(reply) == Error("too_large", f"frame exceeds {MAX_FRAME} bytes")
+def test_an_oversized_line_is_refused_and_the_daemon_lives_on(daemon: DaemonProc) -> None:
+    (reply,) = exchange(str(daemon.paths.socket), b"x" * (MAX_LINE + 10) + b"\n")
+    assert decode(reply) == Error("too_large", f"a line exceeds {MAX_LINE} bytes")
     assert client.is_running(daemon.paths)
 
 

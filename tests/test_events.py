@@ -37,7 +37,6 @@ def decide(name: str, env: dict[str, str] | None = None, config: Config | None =
     ("payload", "expected"),
     [
         ("InstructionsLoaded.json", Drop("event_not_spoken")),
-        ("MessageDisplay.json", Drop("buffered")),
         ("Notification_idle_prompt.json", Drop("notification_type")),
         ("PermissionRequest.json", Drop("event_not_spoken")),
         ("PostCompact.json", Drop("event_not_spoken")),
@@ -60,9 +59,18 @@ def test_events_that_say_nothing(payload: str, expected: Decision) -> None:
     assert decide(payload, ATTENDED) == expected
 
 
+def test_a_display_streams_by_default_and_is_buffered_in_turn_mode() -> None:
+    payload, _ = load_payload("MessageDisplay.json")
+    key = (payload["session_id"], payload["prompt_id"])
+    assert decide("MessageDisplay.json", ATTENDED) == SpeakStream(key, payload["message_id"])
+    turn = Config(speak=SpeakOptions(mode="turn"))
+    assert decide("MessageDisplay.json", ATTENDED, turn) == Drop("buffered")
+
+
 def test_every_captured_payload_is_covered() -> None:
     names = {p.name for p in PAYLOADS.glob("*.json")}
     spoken = {
+        "MessageDisplay.json",
         "Stop.json",
         "Stop_stop_hook_active.json",
         "StopFailure.json",

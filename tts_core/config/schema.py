@@ -145,7 +145,7 @@ class VoiceOptions:
 class SpeakOptions:
     """What is spoken, and when."""
 
-    mode: Literal["turn", "final", "stream"] = "turn"
+    mode: Literal["turn", "final", "stream"] = "stream"
     """``turn``: every text block of the turn, at Stop; ``final``: only the last block;
     ``stream``: blocks as Claude writes them."""
     events: tuple[str, ...] = ("Stop", "MessageDisplay", "Notification", "StopFailure")

@@ -72,19 +72,26 @@ def snapshot(model: str, cache_dir: Path) -> str:
     return path
 
 
+def _need_the_hub() -> None:
+    """Raise TranslationError naming the extra to install when huggingface_hub is missing."""
+    import importlib.util
+
+    if importlib.util.find_spec("huggingface_hub") is None:
+        raise TranslationError(
+            "translation needs torch and transformers: pip install 'claude-tts[translate]'"
+        )
+
+
 def local_model(model: str, cache_dir: Path) -> str:
     """The folder to load ``model`` from, without the network: a directory as it is, a hub id
     from our cache. Raises TranslationError at once when it is not downloaded (the speech path
     never downloads nor retries: speech goes on untranslated and status says why)."""
     if os.path.isdir(model):
         return model
-    try:
-        from huggingface_hub import snapshot_download
-        from huggingface_hub.errors import LocalEntryNotFoundError
-    except ImportError:
-        raise TranslationError(
-            "translation needs torch and transformers: pip install 'claude-tts[translate]'"
-        ) from None
+    _need_the_hub()
+    from huggingface_hub import snapshot_download
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
     try:
         path: str = snapshot_download(
             model, cache_dir=str(cache_dir), allow_patterns=MODEL_FILES, local_files_only=True
@@ -118,12 +125,9 @@ def download_size(model: str) -> int | None:
 def download(model: str, cache_dir: Path) -> str:
     """Fetch ``model`` into ``cache_dir`` (huggingface_hub's progress bars on stderr) and return
     its folder; a local directory is returned as it is. Raises TranslationError."""
-    try:
-        from huggingface_hub.errors import LocalEntryNotFoundError
-    except ImportError:
-        raise TranslationError(
-            "translation needs torch and transformers: pip install 'claude-tts[translate]'"
-        ) from None
+    _need_the_hub()
+    from huggingface_hub.errors import LocalEntryNotFoundError
+
     try:
         return snapshot(model, cache_dir)
     except LocalEntryNotFoundError:
