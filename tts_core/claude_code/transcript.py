@@ -60,10 +60,14 @@ def read_tail(path: Path, limit: int = MAX_BYTES) -> str | None:
     return data.decode("utf-8", errors="replace")
 
 
+class _Unreadable(Exception):
+    """No file to wait for: missing, or not a regular file."""
+
+
 def _read(path: Path, prompt_id: str | None) -> list[str] | None:
     text = read_tail(path)
     if text is None:
-        return None
+        raise _Unreadable
     if prompt_id:
         # Skip the parse of every earlier turn: start at the line that first names the prompt.
         at = text.find(prompt_id)
@@ -84,8 +88,8 @@ async def read_turn(
             blocks = await asyncio.wait_for(
                 loop.run_in_executor(_EXECUTOR, _read, path, prompt_id), READ_TIMEOUT_S
             )
-        except TimeoutError:
-            return None  # a stuck file system: speak what Stop itself carried
+        except (TimeoutError, _Unreadable):
+            return None  # a stuck file system, or nothing there to wait for
         if transcript_is_current(blocks, last_message) or time.monotonic() >= deadline:
             return blocks
         await asyncio.sleep(RETRY_S)
