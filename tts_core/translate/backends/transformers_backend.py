@@ -230,6 +230,12 @@ class TransformersBackend:
         max_new_tokens: int,
         stop: threading.Event | None = None,
     ) -> list[str]:
+        if self.name == "torch-int8" and len(texts) > 1:
+            # Dynamic int8 quantizes each layer's input with one scale for the whole batch, so
+            # a sentence's translation would depend on its neighbours (1 of 200 differed on the
+            # toy model): one sentence per call, as CTranslate2 with its map does.
+            one = self.translate_batch
+            return [out for text in texts for out in one([text], src, tgt, max_new_tokens, stop)]
         out = self.generate(texts, src, tgt, max_new_tokens, stop)
         decoded: list[str] = self.tokenizer.batch_decode(out, skip_special_tokens=True)
         return decoded
