@@ -171,14 +171,14 @@ def convert_model(model: str, config: Config, p: _paths.Paths) -> str | None:
     backend, device, dtype = choose(options.backend, options.device, options.dtype)
     if backend != "ctranslate2":
         return None
-    from tts_core.translate.backends import ct2_backend as nllb_ct2
+    from tts_core.translate.backends import ct2_backend
 
     cache = p.cache / "models"
     target = config_file.resolve_language(config.language, os.environ).nllb
-    if nllb_ct2.files_ready(model, dtype, cache, target, options.limit_vocabulary):
+    if ct2_backend.files_ready(model, dtype, cache, target, options.limit_vocabulary):
         return None  # done before: 'start' stays quick
     t0 = time.monotonic()
-    ct2 = nllb_ct2.CTranslate2Backend(model, device, dtype, cache, options.limit_vocabulary)
+    ct2 = ct2_backend.CTranslate2Backend(model, device, dtype, cache, options.limit_vocabulary)
     ct2.prepare_files(target)
     took = time.monotonic() - t0
     return f"converted for CTranslate2 ({ct2.compute}) in {ct2.folder} ({took:.0f} s)"

@@ -1,6 +1,6 @@
 """The speech pipeline: the one place where the stage order is written.
 
-    utterance (markdown) -> textfilter -> translate -> engine.stream -> player.play
+    utterance (markdown) -> text.speakable -> translate -> engine.stream -> player.play
 
 Sentences overlap: while one plays, the next is synthesized. Adapters are handed in (tests hand
 in fakes); this module imports no engine, device or network library.

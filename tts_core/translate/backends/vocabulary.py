@@ -6,7 +6,7 @@ only ever writes Japanese-script pieces, digits, punctuation and the pieces it c
 English source (names, placeholders), so computing the scores of the other ~200k rows is wasted
 work: restricting the output layer to the pieces of the target's script roughly halves the
 time per token on a CPU. Both backends use this module: transformers through a smaller output
-layer (``nllb.LimitedHead``), CTranslate2 through its vocabulary map (``vmap.txt``).
+layer (``head.LimitedHead``), CTranslate2 through its vocabulary map (``vmap.txt``).
 
 Scripts come from NLLB's codes (``jpn_Jpan`` -> ``Jpan``); a script missing from the table
 gets no restriction (the whole vocabulary, as before).
