@@ -19,9 +19,9 @@ import time
 
 STARTED = time.time()
 STARTED_MONO = time.monotonic()
-STDIN_S = 0.12
+STDIN_S = 0.1
 """Longest wait for stdin's end (Claude Code writes the event at once and closes it)."""
-DELIVERY_S = 0.18
+DELIVERY_S = 0.15
 """From the start, the end of connecting, sending and the answer: spooling and starting the
 daemon, when needed, take a few milliseconds more (250 ms from process start at the most)."""
 FORWARDED_ENV = (

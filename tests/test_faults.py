@@ -40,7 +40,7 @@ from .conftest import (
 )
 
 HOOK_BUDGET_S = 0.5
-"""Wall time allowed per hook run from the outside (its own deadline is 0.18 s after start;
+"""Wall time allowed per hook run from the outside (its own deadline is 0.15 s after start;
 process creation and interpreter start-up come on top, and CI machines are noisy)."""
 ATTENDED = {"CLAUDE_CODE_SESSION_ATTENDED": "1", "CLAUDE_TTS_AUTOSPAWN": "0"}
 
