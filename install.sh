@@ -148,7 +148,7 @@ if [ "$translate" = 1 ] && ! "$venv/bin/python" -c 'import torch' 2>/dev/null; t
     # The CPU build (~200 MB) instead of the CUDA one (~6 GB): from the PyTorch CPU index
     # alone (any extra index the user configured could offer a CUDA build with a higher
     # version), still honouring configured local wheel folders (find-links).
-    step "Translation: torch, CPU build (about 200 MB; this is the long step)"
+    step "Translation: torch, CPU build (a 200 MB download, 1 GB installed; this is the long step)"
     PIP_EXTRA_INDEX_URL="" "${pip[@]}" torch --index-url https://download.pytorch.org/whl/cpu \
       || die "could not install torch's CPU build; retry, or install without translation: ./install.sh --no-translate"
   else
@@ -239,7 +239,7 @@ if "$venv/bin/claude-tts" say "claude-tts is installed. Claude Code can speak no
 else
   echo "claude-tts is installed, but the test sentence could not be heard (see above); \"$cli doctor\" says what to fix."
 fi
-[ "$translate" = 1 ] && echo "Translation into $language_name: the model (about 2.5 GB) downloads on first use; \"$cli download-model\" fetches it now."
+[ "$translate" = 1 ] && echo "Translation into $language_name needs its model once (about 2.5 GB): run \"$cli download-model\"; until then speech is untranslated."
 [ "$translate" = 0 ] && [ "$language_code" != en ] && echo "Translation is not installed; ./install.sh --translate adds it."
 echo "Next: start Claude Code in any project and it speaks its answers. \"$cli status\" shows what it said;"
 echo "edit $config_dir/config.yaml to change the voice or language (no restart needed)."
