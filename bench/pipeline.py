@@ -23,8 +23,9 @@ sys.path.insert(0, str(ROOT))
 
 from tts_core.audio.pcm import Audio  # noqa: E402
 from tts_core.languages.catalog import Language, lookup  # noqa: E402
-from tts_core.speech.pipeline import Pipeline, Utterance  # noqa: E402
+from tts_core.speech.pipeline import Pipeline  # noqa: E402
 from tts_core.speech.policy import Priority  # noqa: E402
+from tts_core.speech.utterance import Utterance  # noqa: E402
 from tts_core.text.speakable import Sentence  # noqa: E402
 
 TRANSLATE_S, SYNTH_S, PLAY_S = 0.100, 0.060, 0.400

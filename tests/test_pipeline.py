@@ -11,8 +11,9 @@ from tts_core.audio.pcm import Audio
 from tts_core.engines.base import OneShot
 from tts_core.errors import AudioUnavailable, EngineError
 from tts_core.languages.catalog import Language, lookup
-from tts_core.speech.pipeline import Pipeline, Utterance
+from tts_core.speech.pipeline import Pipeline
 from tts_core.speech.policy import Priority
+from tts_core.speech.utterance import Utterance
 from tts_core.text.speakable import Sentence
 
 

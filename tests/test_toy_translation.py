@@ -23,7 +23,7 @@ import pytest
 
 from tts_core.config.schema import TranslationOptions
 from tts_core.languages.catalog import lookup
-from tts_core.speech.pipeline import staged
+from tts_core.speech.utterance import staged
 from tts_core.translate.backends.base import Backend
 from tts_core.translate.backends.ct2_backend import CTranslate2Backend
 from tts_core.translate.backends.transformers_backend import TransformersBackend

@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tts_core.claude_code.release import safe_cut
 from tts_core.claude_code.turns import (
     TurnTracker,
     assemble,
     blocks_from_display,
     blocks_from_transcript,
-    safe_cut,
     transcript_is_current,
     transcript_turn_blocks,
 )

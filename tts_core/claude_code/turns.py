@@ -10,11 +10,12 @@ disk 60-75 ms after Stop fires in the interactive UI (the caller retries while
 from __future__ import annotations
 
 import json
-import re
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
+
+from tts_core.claude_code.release import letters, safe_cut, unglue, unsaid
 
 _V = TypeVar("_V")
 
@@ -126,7 +127,7 @@ class TurnTracker:
             return new
         said = "".join(self._released.get((key, mid), "") for mid in self._display.get(key, {}))
         before = "".join(blocks[:done])  # spoken at an earlier Stop of this turn
-        rest = unsaid(new, max(0, _letters(said) - _letters(before)))
+        rest = unsaid(new, max(0, letters(said) - letters(before)))
         return [r for r in rest if r.strip()]
 
     def _take_new(self, key: TurnKey, blocks: list[str]) -> list[str]:
@@ -148,73 +149,6 @@ class TurnTracker:
             self._finished.pop(key, None)
         for rkey in [k for k in self._released if k[0][0] == session_id]:
             del self._released[rkey]
-
-
-_FENCE = ("```", "~~~")
-
-
-_SENTENCE_END = re.compile(r"[.!?。！？][\"')\]*_`]*(?=\s)")
-_ENDS_SENTENCE = re.compile(r"[.!?。！？:：][\"')\]*_`]*\s*$")
-_BLOCK_START = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|#|>|\||```|~~~|$)")
-
-
-def safe_cut(text: str) -> int:
-    """Length of the longest prefix that can be spoken on its own: it ends at a sentence end
-    or at the end of a block (a paragraph, a heading, a list item, a closed code fence, a
-    table), leaves no code fence open and never cuts a table. Deltas only ever add text, so a
-    sentence end followed by a space is final even in a line still being written; a line that
-    stops without one (a hard-wrapped sentence) waits for the rest."""
-    cut = 0
-    pos = 0
-    in_fence = in_table = False
-    for line in text.splitlines(keepends=True):
-        start, pos = pos, pos + len(line)
-        stripped = line.strip()
-        complete = line.endswith("\n")
-        if in_fence:
-            if stripped.startswith(_FENCE) and complete:
-                in_fence, cut = False, pos  # the code block is whole
-            continue
-        if _BLOCK_START.match(line) and not (in_table and stripped.startswith("|")):
-            cut = start  # what came before is a finished block
-        if stripped.startswith(_FENCE):
-            in_fence = complete
-            continue
-        in_table = stripped.startswith("|")
-        if in_table:
-            continue
-        for match in _SENTENCE_END.finditer(line):
-            cut = start + match.end()
-        if complete and (not stripped or stripped.startswith("#") or _ENDS_SENTENCE.search(line)):
-            cut = pos
-    return cut
-
-
-def unsaid(blocks: list[str], said: int) -> list[str]:
-    """``blocks`` less their first ``said`` letters (whitespace does not count: a display and
-    the transcript may wrap and end the same text differently)."""
-    rest = []
-    for block in blocks:
-        letters = _letters(block)
-        if said >= letters:
-            said -= letters
-            continue
-        if said == 0:
-            rest.append(block)
-            continue
-        seen = 0
-        for i, ch in enumerate(block):
-            if not ch.isspace():
-                seen += 1
-            if seen == said:
-                rest.append(block[i + 1 :].lstrip())
-                break
-        said = 0
-    return rest
-
-
-def _letters(text: str) -> int:
-    return sum(1 for ch in text if not ch.isspace())
 
 
 def _trim(d: OrderedDict[TurnKey, _V]) -> None:
@@ -315,21 +249,11 @@ def assemble(
     (it alone has every block's true boundaries), else the display if it agrees with Stop
     (:func:`blocks_from_display`), else what the transcript has plus Stop's last block. The one
     place this is decided."""
-    shown = _letters("".join(display)) if display is not None else 0
+    shown = letters("".join(display)) if display is not None else 0
     if transcript_is_current(transcript, last_message) and transcript is not None:
         whole = blocks_from_transcript(transcript, last_message)
-        if _letters("".join(whole)) >= shown:  # else provably short of what was displayed
+        if letters("".join(whole)) >= shown:  # else provably short of what was displayed
             return whole
     if display is not None:
         return [unglue(b) for b in display]
     return blocks_from_transcript(transcript, last_message)
-
-
-_GLUED = re.compile(r"(?<=[a-z0-9)\]][.!?])(?=[A-Z])|(?<=[。！？])(?=[^\s。！？」』）])")
-
-
-def unglue(text: str) -> str:
-    """A paragraph break where a display glued two text blocks together ("...files.You can"):
-    a sentence end followed at once by the next sentence. Only for display text, whose block
-    boundaries are otherwise lost; the transcript's are used when it has them."""
-    return _GLUED.sub("\n\n", text)

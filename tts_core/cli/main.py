@@ -89,7 +89,7 @@ def cmd_start(args: argparse.Namespace, p: _paths.Paths) -> int:
     if client.is_running(p):
         print("claude-tts daemon is already running")
         return 0
-    from tts_core.cli.tools import fetch_model_first
+    from tts_core.cli.model import fetch_model_first
 
     fetch_model_first(p)
     client.spawn_daemon(p, force=True)

@@ -7,7 +7,7 @@ import time
 from collections import deque
 from typing import Any
 
-from tts_core.speech.pipeline import Utterance
+from tts_core.speech.utterance import Utterance
 
 STAGES = ("hook", "filter", "translate", "synthesize", "first_audio")
 

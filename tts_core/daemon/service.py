@@ -18,8 +18,6 @@ from typing import Any
 
 from tts_core import __version__
 from tts_core import paths as _paths
-from tts_core.audio.cache import AudioCache
-from tts_core.audio.pcm import Audio
 from tts_core.audio.player import Player
 from tts_core.claude_code.events import (
     Speak,
@@ -33,8 +31,8 @@ from tts_core.daemon.history import History
 from tts_core.daemon.intake import Intake
 from tts_core.daemon.journal import Journal
 from tts_core.daemon.server import Server
-from tts_core.engines.base import Engine, OneShot
-from tts_core.engines.chain import ChainEngine, build_chain
+from tts_core.daemon.voices import Voices
+from tts_core.engines.base import Engine
 from tts_core.engines.registry import chain_names
 from tts_core.errors import AudioUnavailable, EngineError
 from tts_core.languages import catalog as languages
@@ -54,24 +52,13 @@ from tts_core.protocol import (
     StatusReply,
     StatusRequest,
 )  # fmt: skip
-from tts_core.speech.pipeline import Pipeline, Utterance
+from tts_core.speech.pipeline import Pipeline
 from tts_core.speech.policy import Priority  # fmt: skip
+from tts_core.speech.utterance import Utterance
 from tts_core.text import speakable as textfilter
 from tts_core.translate.service import TranslatorSlot
 
 log = logging.getLogger("tts_core.daemon.service")
-
-
-class _MissingEngine(OneShot):
-    """Stands in for an engine chain that could not be built, so each utterance fails clearly."""
-
-    name = "missing"
-
-    def __init__(self, error: str) -> None:
-        self.error = error
-
-    async def synthesize(self, text: str, lang: Language) -> Audio:
-        raise EngineError(self.error)
 
 
 class Daemon:
@@ -88,8 +75,7 @@ class Daemon:
         self._tasks: set[asyncio.Task[None]] = set()
         self.settings = ConfigState(paths.config / config_file.USER_FILE)
         self.settings.reload()
-        self._chains: dict[tuple[Any, str], ChainEngine | _MissingEngine] = {}
-        self.cache: AudioCache | None = None
+        self.voices = Voices(paths.cache / "audio", self.accounts.error)
         self.player = Player()
         self.translators = TranslatorSlot(paths.cache / "models")
         self.history = History()
@@ -122,12 +108,7 @@ class Daemon:
         if self.player.wanted_device != config.voice.output_device:
             self.player.wanted_device = config.voice.output_device
             self.player.device_name = None
-        cache_bytes = config.voice.cache_mb * 1024 * 1024
-        if cache_bytes == 0:
-            self.cache = None
-        elif self.cache is None or self.cache.max_bytes != cache_bytes:
-            self.cache = AudioCache(self.paths.cache / "audio", cache_bytes)
-        self._chains.clear()  # rebuilt on use, for the new voice settings
+        self.voices.apply(config.voice)
         source = languages.lookup(config.source_language)
         self.translators.apply(config.translation, source, self.language)
 
@@ -142,16 +123,9 @@ class Daemon:
         if changed:
             self._apply(self.config)
 
-    def chain_for(self, voice: Any, lang: Language) -> ChainEngine | _MissingEngine:
+    def chain_for(self, voice: VoiceOptions, lang: Language) -> Engine:
         """The engine chain for voice settings and a language (built once, then reused)."""
-        key = (voice, lang.code)
-        if key not in self._chains:
-            try:
-                self._chains[key] = build_chain(voice, lang, self.cache)
-            except EngineError as exc:
-                self.accounts.error(str(exc))
-                self._chains[key] = _MissingEngine(str(exc))
-        return self._chains[key]
+        return self.voices.chain_for(voice, lang)
 
     def status(self) -> dict[str, Any]:
         engine = self.chain_for(self.config.voice, self.language)  # what the next turn uses
@@ -163,7 +137,7 @@ class Daemon:
             "log_file": str(self.paths.daemon_log),
             "language": self.language.code,
             "engine": engine.name,
-            "engines": engine.stats() if isinstance(engine, ChainEngine) else None,
+            "engines": self.voices.stats(engine),
             "audio_device": self.player.device_name,
             "speaking": self.pipeline.speaking,
             "queue_length": self.pipeline.queue_length,

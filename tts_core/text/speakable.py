@@ -33,7 +33,7 @@ def _mostly_symbols(code: str) -> bool:
     return symbols / len(visible) >= 0.4
 
 
-READ_AT_MOST = 200_000
+READ_AT_MOST = 100_000
 """Characters of a message that are read (what is spoken is capped by ``max_chars``)."""
 
 
@@ -79,7 +79,7 @@ def speakable(text: str, options: FilterOptions | None = None, lang: str = "en")
     words = phrases(lang)
     # At most max_chars are spoken: markdown needs some context around them, not megabytes (a
     # 16 MB message would hold the daemon's event loop for seconds in the parser).
-    text = text[: max(READ_AT_MOST, 50 * opts.max_chars)]
+    text = text[: max(READ_AT_MOST, 25 * opts.max_chars)]
     drops = [re.compile(r.pattern) for r in opts.rules if r.replace is None]
     for rule in opts.rules:
         if rule.replace is not None:

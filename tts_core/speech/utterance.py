@@ -1,0 +1,91 @@
+"""What the pipeline is handed: an :class:`Utterance` (something to say, with its adapters),
+the :class:`AudioSink` it plays into, and :func:`staged`, the order sentences are translated
+in (shared with ``claude-tts preview --translate``). Imports no engine, device or network
+library.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
+
+from tts_core.audio.pcm import Audio
+from tts_core.config.schema import FilterOptions
+from tts_core.engines.base import Engine
+from tts_core.languages.catalog import Language
+from tts_core.speech.policy import Priority
+
+_T = TypeVar("_T")
+TRANSLATE_BATCH = 4
+MAX_QUEUE = 64
+"""Utterances waiting at most; beyond, the oldest unimportant one is dropped."""
+Translate = Callable[[list[str], Language], Awaitable[list[str]]]
+
+Outcome = str
+"""``spoken``, ``dropped`` or ``failed``."""
+DoneCallback = Callable[[Outcome, str], None]
+"""Called once per utterance with its outcome and a reason (empty when spoken)."""
+
+
+def staged(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
+    """The order in which sentences are translated: the first alone (first audio sooner), then
+    batches of :data:`TRANSLATE_BATCH` translated while earlier sentences play. ``claude-tts
+    preview --translate`` uses it too, so that it shows what the daemon would say."""
+    done = 0
+    while done < len(items):
+        size = 1 if done == 0 else TRANSLATE_BATCH
+        yield items[done : done + size]
+        done += size
+
+
+class AudioSink(Protocol):
+    """What the pipeline plays into (the :class:`~tts_core.audio.player.Player`, or a fake)."""
+
+    async def play(self, audio: Audio) -> bool: ...
+    def stop(self) -> None: ...
+
+
+@dataclass
+class Utterance:
+    """Something to say, for one Claude Code session."""
+
+    text: str
+    session_id: str
+    priority: Priority
+    kind: str
+    lang: Language
+    engine: Engine | None = field(default=None, repr=False)
+    """The voice for this utterance (the daemon always names one); None takes the pipeline's
+    ``default_engine``."""
+    voices: Callable[[Language], Engine] | None = field(default=None, repr=False)
+    """The voice for another language, for a sentence that is not in ``lang`` (English left
+    untranslated, Japanese that Claude wrote in an English setting); None: ``engine`` speaks
+    everything."""
+    source: Language | None = field(default=None, repr=False)
+    """The language Claude writes (what untranslated text is in); None: English."""
+    filters: FilterOptions = field(default_factory=FilterOptions, repr=False)
+    """What of the markdown is spoken (the settings of this utterance's project)."""
+    translate: Translate | None = field(default=None, repr=False)
+    """Translation into ``lang``; None speaks the text as written."""
+    volume: float = 1.0
+    """Gain applied to this utterance's audio (0 to 1)."""
+    stale_after_s: float = 60.0
+    """Dropped instead of spoken if it waited longer than this in the queue."""
+    project: str = ""
+    """The Claude Code project it comes from (for history and speaker cues)."""
+    cue: str = "none"
+    """When another session spoke last: say the project's name first (``name``), play a
+    ``chime``, or nothing (``none``)."""
+    spoken: list[str] = field(default_factory=list, repr=False)
+    """What was handed to the voice, sentence by sentence (after translation)."""
+    heard: list[str] = field(default_factory=list, repr=False)
+    """The sentences whose audio was played to the end (a cut utterance has fewer)."""
+    timings: dict[str, float] = field(default_factory=dict, repr=False)
+    """Milliseconds per stage: filter, translate (first batch), synthesize (first part),
+    first_audio (from queued to the first sample played)."""
+    on_done: DoneCallback = field(default=lambda outcome, reason: None, repr=False)
+    created: float = field(default_factory=time.monotonic)
+    queued_at: float = field(default_factory=time.time)
+    """Wall-clock time it was queued (for history)."""
