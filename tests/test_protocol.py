@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tts_core import protocol
 from tts_core.errors import ProtocolError
@@ -21,6 +23,7 @@ from tts_core.protocol import (
     StatusRequest,
     decode,
     encode,
+    hook_frame,
 )
 
 ALL = [
@@ -115,3 +118,26 @@ def test_env_values_must_be_strings() -> None:
     with pytest.raises(ProtocolError) as info:
         decode(b'{"v":1,"type":"hook","raw":"x","env":{"A":1}}')
     assert str(info.value) == "hook: field 'env' must be an object of strings, got {'A': 1}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    raw=st.binary(max_size=2000),
+    env=st.dictionaries(
+        st.text(max_size=20),
+        st.text(st.characters(codec=None), max_size=40) | st.just("bytes \udcff\udc80 undecodable"),
+        max_size=4,
+    ),
+    event_id=st.text(max_size=20),
+    sent_at=st.floats(min_value=0, max_value=4e9),
+)
+def test_the_hooks_hand_written_header_always_parses(
+    raw: bytes, env: dict[str, str], event_id: str, sent_at: float
+) -> None:
+    """The hook builds its header without json; whatever the environment holds (quotes,
+    backslashes, control characters, any script), the daemon reads back the same event."""
+    frame = hook_frame(raw, env, sent_at, event_id)
+    event = decode(frame)
+    assert isinstance(event, HookEvent)
+    assert (event.env, event.id, event.sent_at) == (env, event_id, sent_at)
+    assert event.raw == raw.decode("utf-8", "replace")

@@ -280,8 +280,13 @@ def encode(message: Message) -> bytes:
 def _json_string(text: str) -> str:
     """``text`` as a JSON string literal, without the json module (the hook's start-up)."""
     out = text.replace("\\", "\\\\").replace('"', '\\"')
-    if any(ord(ch) < 0x20 for ch in out):
-        out = "".join(ch if ord(ch) >= 0x20 else f"\\u{ord(ch):04x}" for ch in out)
+    if any(ord(ch) < 0x20 or 0xD800 <= ord(ch) <= 0xDFFF for ch in out):
+        # Control characters, and lone surrogates (an environment's undecodable bytes), as
+        # \u escapes: the header stays valid UTF-8 and reads back the same string.
+        out = "".join(
+            f"\\u{ord(ch):04x}" if ord(ch) < 0x20 or 0xD800 <= ord(ch) <= 0xDFFF else ch
+            for ch in out
+        )
     return f'"{out}"'
 
 
