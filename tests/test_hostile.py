@@ -14,7 +14,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -260,5 +259,7 @@ def test_the_daemon_stays_small_under_a_16_by_100_load(daemon: DaemonProc) -> No
                                 text=True).stdout)  # fmt: skip
     print(f"daemon RSS after 16 x 100 events: {rss_kb / 1024:.0f} MB")
     assert rss_kb < 300 * 1024
-    assert daemon.status()["counters"]["received"] == 1600
-    assert sys.getrecursionlimit() > 0
+    st = daemon.status()
+    assert st["counters"]["received"] == 1600
+    # Bounded: what could not wait was dropped as queue_full, never left in memory.
+    assert st["queue_length"] <= 64
