@@ -263,3 +263,22 @@ def test_the_daemon_stays_small_under_a_16_by_100_load(daemon: DaemonProc) -> No
     assert st["counters"]["received"] == 1600
     # Bounded: what could not wait was dropped as queue_full, never left in memory.
     assert st["queue_length"] <= 64
+
+
+def test_transcripts_are_read_again_after_a_shutdown(tmp_path: Path) -> None:
+    import asyncio
+
+    from tts_core.claude_code import transcript
+
+    path = tmp_path / "t.jsonl"
+    line = {"type": "user", "promptId": "p", "message": {"role": "user", "content": "hi"}}
+    answer = {"type": "assistant", "message": {"content": [{"type": "text", "text": "Done."}]}}
+    path.write_text(json.dumps(line) + "\n" + json.dumps(answer) + "\n")
+
+    async def read() -> list[str] | None:
+        return await transcript.read_turn(path, "p", "Done.", wait_s=0)
+
+    assert asyncio.run(read()) == ["Done."]
+    transcript.shutdown()  # as the daemon does when it stops
+    assert asyncio.run(read()) == ["Done."]
+    assert asyncio.run(transcript.read_turn(Path("/dev/zero"), "p", "", wait_s=1)) is None

@@ -26,7 +26,15 @@ MAX_BYTES = 8 * 1024 * 1024
 """Read at most this much from the end of a transcript: a turn is near its end, and a session
 of hundreds of turns must not be read whole at every Stop."""
 READ_TIMEOUT_S = 2.0
-_EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="transcript")
+_executor: ThreadPoolExecutor | None = None
+
+
+def _readers() -> ThreadPoolExecutor:
+    """The transcript readers' own threads (made again after :func:`shutdown`)."""
+    global _executor
+    if _executor is None:
+        _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="transcript")
+    return _executor
 
 
 def read_tail(path: Path, limit: int = MAX_BYTES) -> str | None:
@@ -86,7 +94,7 @@ async def read_turn(
     while True:
         try:
             blocks = await asyncio.wait_for(
-                loop.run_in_executor(_EXECUTOR, _read, path, prompt_id), READ_TIMEOUT_S
+                loop.run_in_executor(_readers(), _read, path, prompt_id), READ_TIMEOUT_S
             )
         except (TimeoutError, _Unreadable):
             return None  # a stuck file system, or nothing there to wait for
@@ -97,4 +105,7 @@ async def read_turn(
 
 def shutdown() -> None:
     """Let go of the reader threads without waiting for a read in progress."""
-    _EXECUTOR.shutdown(wait=False, cancel_futures=True)
+    global _executor
+    if _executor is not None:
+        _executor.shutdown(wait=False, cancel_futures=True)
+        _executor = None

@@ -54,6 +54,10 @@ class TransformersBackend:
         self._torch = torch
         self.device = device
         self.name = "torch-int8" if dtype == "int8" else f"transformers-{dtype}"
+        self.one_per_call = dtype == "int8"
+        """Dynamic int8 quantizes each layer's input with one scale for the whole batch, so a
+        sentence's translation would depend on its neighbours (1 of 200 differed on the toy
+        model): int8 translates one sentence per call, as CTranslate2 with its map does."""
         self.tokenizer = load_tokenizer(source or model, cache_dir)
         int8_file = cache_dir / "int8" / f"{slug(model)}-{torch.__version__}.pt"
         if dtype == "int8" and int8_file.exists():
@@ -230,10 +234,7 @@ class TransformersBackend:
         max_new_tokens: int,
         stop: threading.Event | None = None,
     ) -> list[str]:
-        if self.name == "torch-int8" and len(texts) > 1:
-            # Dynamic int8 quantizes each layer's input with one scale for the whole batch, so
-            # a sentence's translation would depend on its neighbours (1 of 200 differed on the
-            # toy model): one sentence per call, as CTranslate2 with its map does.
+        if self.one_per_call and len(texts) > 1:
             one = self.translate_batch
             return [out for text in texts for out in one([text], src, tgt, max_new_tokens, stop)]
         out = self.generate(texts, src, tgt, max_new_tokens, stop)
