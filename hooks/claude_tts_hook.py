@@ -126,6 +126,7 @@ def _log(message: str) -> None:
 def main() -> None:
     _add_package_to_path()
     from tts_core import client
+    from tts_core.errors import PathError
     from tts_core.protocol import MAX_RAW, hook_frame
 
     raw, truncated = _read_stdin(MAX_RAW, STARTED_MONO + STDIN_S)
@@ -137,8 +138,9 @@ def main() -> None:
     try:
         if client.spool(frame) is None:
             _log("spool is full; event dropped")
-    except OSError as exc:  # a full disk: the daemon must still be started
-        _log(f"cannot spool the event ({exc.strerror or exc}); event dropped")
+    except (OSError, PathError) as exc:  # a full disk: the daemon must still be started
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        _log(f"cannot spool the event ({why}); event dropped")
     if found == client.ABSENT and os.environ.get("CLAUDE_TTS_AUTOSPAWN", "1") != "0":
         client.spawn_daemon()
 

@@ -264,3 +264,19 @@ def test_a_full_disk_still_starts_the_daemon_and_says_so(tmp_path: Path) -> None
     assert st["journal"]["error"].startswith("cannot write the journal ")
     c = st["counters"]
     assert c["received"] == 1 and c["in_progress"] == 0  # the second event, taken anyway
+
+
+def test_a_spool_that_cannot_be_made_still_lets_the_hook_start_the_daemon(
+    isolated_home: Path,
+) -> None:
+    p = _paths.resolve()
+    p.state.mkdir(parents=True)
+    p.spool.write_text("a file where the spool folder should be")  # mkdir fails: PathError
+    took = timed_hook(stop_payload(1), {"CLAUDE_TTS_AUTOSPAWN": "1"})
+    assert took < HOOK_BUDGET_S
+    try:
+        assert client.wait_until_running(p, timeout=20)
+        assert "cannot spool the event" in p.hook_log.read_text()
+    finally:
+        subprocess.run([sys.executable, "-m", "tts_core", "stop"], capture_output=True,
+                       env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=30)  # fmt: skip
