@@ -277,6 +277,9 @@ def test_a_spool_that_cannot_be_made_still_lets_the_hook_start_the_daemon(
     try:
         assert client.wait_until_running(p, timeout=20)
         assert "cannot spool the event" in p.hook_log.read_text()
+        time.sleep(1.2)  # a few spool polls of the blocked folder: the daemon lives on
+        st = DaemonClient(p).status()
+        assert st["counters"]["in_progress"] == 0
     finally:
         subprocess.run([sys.executable, "-m", "tts_core", "stop"], capture_output=True,
                        env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=30)  # fmt: skip

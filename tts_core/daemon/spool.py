@@ -11,6 +11,7 @@ from pathlib import Path
 from tts_core.protocol import HookEvent, decode
 
 log = logging.getLogger(__name__)
+_warned: dict[Path, str] = {}
 MAX_AGE_S = 120.0
 """Older spooled events are dropped as stale: news from before the daemon could start."""
 
@@ -28,6 +29,13 @@ def drain(
         names = sorted(n for n in os.listdir(directory) if not n.startswith("."))
     except FileNotFoundError:
         return 0
+    except OSError as exc:  # not a folder, unreadable: try again later, never end the loop
+        why = f"cannot read the spool {directory}: {exc.strerror or exc}"
+        if why != _warned.get(directory):  # polled twice a second: say it once
+            log.warning("%s", why)
+            _warned[directory] = why
+        return 0
+    _warned.pop(directory, None)
     for name in names:
         path = directory / name
         try:
