@@ -31,6 +31,7 @@ from .audio_sink import (
     stop_pulse,
     voiced_seconds,
 )
+from .gtts_server import trusted_cert
 
 __all__ = ["Pulse", "Recorder", "last_voiced_at", "voiced_seconds"]
 
@@ -39,6 +40,9 @@ __all__ = ["Pulse", "Recorder", "last_voiced_at", "voiced_seconds"]
 # the tests run on this machine, and the model hub is never contacted.
 os.environ["CLAUDE_TTS_ALLOW_HOSTS"] = "127.0.0.1"
 os.environ["HF_HUB_OFFLINE"] = "1"
+# Certificates are verified: the local stand-in for Google has a certificate of this session's
+# own, trusted the way a user trusts a private CA (tests/gtts_server.py).
+os.environ["REQUESTS_CA_BUNDLE"] = str(trusted_cert()[0])
 
 ROOT = Path(__file__).resolve().parent.parent
 HOOK = ROOT / "hooks" / "claude_tts_hook.py"

@@ -1,9 +1,11 @@
 """A local stand-in for Google Translate's TTS endpoint, for driving the real gTTS code.
 
-HTTPS on 127.0.0.1 with a throwaway self-signed certificate (gTTS always builds https URLs and
-does not verify certificates). It answers gTTS's real request (the ``batchexecute`` form with
-``f.req``) with the real reply envelope holding base64 MP3 of real speech (espeak-ng, encoded
-by libsndfile), and can misbehave on demand: 429, 500, empty reply, malformed reply, hang.
+HTTPS on 127.0.0.1 with a certificate made for the test session, which the tests trust through
+``REQUESTS_CA_BUNDLE`` (conftest sets it: our engine verifies certificates); ``trusted=False``
+gives it a fresh self-signed one that nobody trusts, as an attacker's server would have. It
+answers gTTS's real request (the ``batchexecute`` form with ``f.req``) with the real reply
+envelope holding base64 MP3 of real speech (espeak-ng, encoded by libsndfile), and can
+misbehave on demand: 429, 500, empty reply, malformed reply, hang.
 """
 
 from __future__ import annotations
@@ -51,11 +53,33 @@ def envelope(mp3: bytes) -> bytes:
     return f")]}}'\n\n{len(line)}\n{line}\n".encode()
 
 
+def make_cert(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (and its key) in ``folder``."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return cert, key
+
+
+_TRUSTED: list[tuple[Path, Path]] = []
+
+
+def trusted_cert() -> tuple[Path, Path]:
+    """The test session's certificate (made once): the CA bundle the tests point at."""
+    if not _TRUSTED:
+        _TRUSTED.append(make_cert(Path(tempfile.mkdtemp(prefix="ctt-ca-"))))
+    return _TRUSTED[0]
+
+
 class FakeGoogle:
     """``mode``: ok, 429, 500, empty, malformed, hang; ``fail_first``: how many requests get
     the fault before the rest are answered ok (-1: all); ``fail_on``: only parts containing it."""
 
-    def __init__(self) -> None:
+    def __init__(self, trusted: bool = True) -> None:
         self.mode = "ok"
         self.fail_first = -1
         self.fail_on = ""
@@ -68,13 +92,10 @@ class FakeGoogle:
         self.active = 0
         self._lock = threading.Lock()
         self._mp3: dict[tuple[str, str], bytes] = {}
-        self._dir = Path(tempfile.mkdtemp(prefix="ctt-google-"))
-        cert, key = self._dir / "cert.pem", self._dir / "key.pem"
-        subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-             "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-            check=True, capture_output=True,
-        )  # fmt: skip
+        if trusted:
+            cert, key = trusted_cert()
+        else:
+            cert, key = make_cert(Path(tempfile.mkdtemp(prefix="ctt-google-")))
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert, key)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())

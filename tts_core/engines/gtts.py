@@ -6,6 +6,12 @@ each request has a timeout and retries 429/5xx with backoff, an empty reply is a
 each part is decoded on its own (joined MP3 parts can decode short), so the first part can play
 while the others arrive.
 
+gTTS 2.5.4 sends with ``verify=False`` and switches urllib3's insecure-request warning off for
+the whole process: anyone on the path would read every sentence. So gTTS only splits the text
+and builds the form it would post; the request itself is sent here, by our own ``requests``
+session, with certificate verification on (``REQUESTS_CA_BUNDLE`` names a private CA, as for
+any ``requests`` program) and the reply read up to a bound.
+
 Text leaves the machine: the filter removes secrets before it gets here. Set
 ``CLAUDE_TTS_ALLOW_HOSTS`` (comma-separated host names) to forbid any other destination; the
 tests set it to 127.0.0.1, so a test that forgets to point gTTS at its local server fails
@@ -15,7 +21,10 @@ instead of reaching Google.
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
+import re
+import threading
 import time
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +32,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from tts_core.audio.pcm import Audio, decode_mp3, time_stretch
-from tts_core.config.schema import VoiceOptions
+from tts_core.config.schema import GOOGLE_TLDS, VoiceOptions
 from tts_core.errors import EngineError
 from tts_core.languages.catalog import Language
 
@@ -31,6 +40,12 @@ MIN_VERSION = (2, 5)
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 BACKOFF_S = 0.25
 ALLOW_HOSTS_ENV = "CLAUDE_TTS_ALLOW_HOSTS"
+RPC_PATH = "/_/TranslateWebserverUi/data/batchexecute"
+"""Where gTTS posts (``https://translate.google.<tld>`` + this)."""
+MAX_REPLY = 4 * 1024 * 1024
+"""Largest reply read: a part's MP3 (100 characters of speech) is about 20 kB."""
+_AUDIO = re.compile(rb'jQ1olc","\[\\"([A-Za-z0-9+/=]*)\\"]')
+"""The audio in gTTS's reply envelope (gTTS's own pattern, on bytes, without backtracking)."""
 
 
 class GttsEngine:
@@ -61,8 +76,13 @@ class GttsEngine:
         self.retries = opts.gtts_retries
         self.sentence_s = max(2 * opts.gtts_timeout_s, 1.0)
         """The whole sentence's deadline: every part, retries included."""
-        self.tld, self.host = _destination(opts)
+        self.url, self.host = _destination(opts)
+        self.origin = self.url.removesuffix(RPC_PATH)
+        """Where the audio comes from: part of the cache key."""
+        self.shared_cache = opts.gtts_endpoint is None
+        """Audio from Google may be cached for everyone; a custom endpoint's never is."""
         self._pool = ThreadPoolExecutor(max_parallel, thread_name_prefix="gtts")
+        self._local = threading.local()
 
     def voices(self) -> list[str]:
         """Language codes gTTS can speak (its own table; no network)."""
@@ -78,7 +98,7 @@ class GttsEngine:
     def parts(self, text: str, lang: Language) -> list[str]:
         """gTTS's own split of ``text`` into request-sized parts."""
         code = _code(lang)
-        tts = self._gtts.gTTS(text, lang=code, tld=self.tld, lang_check=False)
+        tts = self._gtts.gTTS(text, lang=code, lang_check=False)
         parts: list[str] = tts._tokenize(text)  # the split gTTS itself would send
         return parts
 
@@ -113,24 +133,57 @@ class GttsEngine:
             for future in futures:
                 future.cancel()  # parts not started yet are not fetched
 
+    def _session(self) -> Any:
+        """This worker thread's session (connections are reused; a session is not shared
+        between threads)."""
+        session = getattr(self._local, "session", None)
+        if session is None:
+            import requests
+
+            session = requests.Session()
+            session.verify = True  # and REQUESTS_CA_BUNDLE, through the environment settings
+            self._local.session = session
+        return session
+
     def _fetch(self, part: str, code: str) -> bytes:
         """One part, with retries on 429/5xx (runs in a worker thread)."""
+        tts = self._gtts.gTTS(part, lang=code, lang_check=False)
+        form = tts._package_rpc(part)  # the form gTTS itself would post
         for attempt in range(self.retries + 1):
-            tts = self._gtts.gTTS(
-                part, lang=code, tld=self.tld, lang_check=False, timeout=self.timeout
-            )
-            try:
-                data = b"".join(tts.stream())
-            except self._gtts.gTTSError as exc:
-                status = getattr(getattr(exc, "rsp", None), "status_code", None)
-                if status in RETRY_STATUS and attempt < self.retries:
-                    time.sleep(BACKOFF_S * 2**attempt)
-                    continue
-                raise EngineError(f"gTTS failed: {_reason(exc, status)}") from None
+            status, body = self._post(form, tts.GOOGLE_TTS_HEADERS)
+            if status in RETRY_STATUS and attempt < self.retries:
+                time.sleep(BACKOFF_S * 2**attempt)
+                continue
+            if status >= 400:
+                raise EngineError(f"gTTS failed: {_reason(status)}")
+            data = b"".join(base64.b64decode(m) for m in _AUDIO.findall(body))
             if not data:
                 raise EngineError("gTTS failed: the reply held no audio")
             return data
         raise AssertionError("unreachable")
+
+    def _post(self, form: str, headers: dict[str, str]) -> tuple[int, bytes]:
+        """POST the form to the destination, certificate verified; (status, body)."""
+        import requests
+
+        try:
+            with self._session().post(
+                self.url, data=form, headers=headers, timeout=self.timeout, stream=True
+            ) as reply:
+                body = bytearray()
+                for chunk in reply.iter_content(65536):
+                    body += chunk
+                    if len(body) > MAX_REPLY:
+                        raise EngineError(f"gTTS failed: a reply over {MAX_REPLY} bytes")
+                return reply.status_code, bytes(body)
+        except requests.exceptions.SSLError as exc:
+            why = f"the certificate of {self.host} could not be verified ({_cause(exc)})"
+            raise EngineError(f"gTTS failed: {why}") from None
+        except requests.exceptions.Timeout:
+            why = "the reply did not come in time (read timeout)"
+            raise EngineError(f"gTTS failed: {why}") from None
+        except requests.exceptions.RequestException as exc:
+            raise EngineError(f"gTTS failed: cannot reach {self.host} ({_cause(exc)})") from None
 
 
 def _code(lang: Language) -> str:
@@ -140,25 +193,38 @@ def _code(lang: Language) -> str:
 
 
 def _destination(opts: VoiceOptions) -> tuple[str, str]:
-    """(tld for gTTS, host actually contacted). gTTS builds https://translate.google.<tld>/;
-    an endpoint is reached through that same template as ``com@host:port`` (userinfo@host)."""
+    """(URL posted to, host contacted): Google's for the TLD, or the user's own endpoint."""
     if opts.gtts_endpoint:
         parts = urlsplit(opts.gtts_endpoint)
-        if parts.scheme != "https" or not parts.hostname:
+        if (
+            parts.scheme != "https"
+            or not parts.hostname
+            or parts.username is not None
+            or parts.path not in ("", "/")
+            or parts.query
+        ):
             raise EngineError(
                 f"gtts_endpoint must be https://host[:port], got {opts.gtts_endpoint!r}"
             )
-        return f"com@{parts.netloc}", parts.hostname
-    return opts.gtts_tld, f"translate.google.{opts.gtts_tld}"
+        return f"https://{parts.netloc}{RPC_PATH}", parts.hostname
+    if opts.gtts_tld not in GOOGLE_TLDS:
+        raise EngineError(f"gtts_tld must be one of Google's domains, got {opts.gtts_tld!r}")
+    host = f"translate.google.{opts.gtts_tld}"
+    return f"https://{host}{RPC_PATH}", host
 
 
-def _reason(exc: BaseException, status: int | None) -> str:
-    if status == 429:
-        return "429 Too Many Requests"
-    if status is not None:
-        return f"HTTP {status}"
-    cause = exc.__cause__ or exc.__context__
-    if cause is not None and "timed out" in str(cause).lower():
-        return "the reply did not come in time (read timeout)"  # gTTS calls it "Failed to connect"
-    text = str(exc).split(". Probable cause", 1)[0]
-    return text or type(exc).__name__
+def _reason(status: int) -> str:
+    return "429 Too Many Requests" if status == 429 else f"HTTP {status}"
+
+
+def _cause(exc: BaseException) -> str:
+    """The innermost reason of a requests error (requests wraps urllib3's, which wraps the
+    ssl module's), on one line."""
+    inner: object = exc
+    for _ in range(8):
+        args = getattr(inner, "args", ())
+        deeper = getattr(inner, "reason", None) or (args[0] if args else None)
+        if not isinstance(deeper, BaseException):
+            break
+        inner = deeper
+    return str(inner).split("\n")[0][:200] or type(inner).__name__
