@@ -220,25 +220,41 @@ def test_breaker_states() -> None:
     assert b.state == "closed"
 
 
-def test_cache_hit_miss_and_restart(fake: FakeGoogle, tmp_path: Path) -> None:
-    opts = options(fake)
+def test_cache_hit_miss_and_restart(tmp_path: Path) -> None:
+    opts = VoiceOptions(engine="espeak")
     cache = AudioCache(tmp_path / "cache", 10_000_000)
     first = speak(build_chain(opts, EN, cache), "Cache me.")
-    again = speak(build_chain(opts, EN, AudioCache(tmp_path / "cache", 10_000_000)), "Cache me.")
-    assert len(fake.seen) == 1  # the second came from disk, in a new cache object
+    again_cache = AudioCache(tmp_path / "cache", 10_000_000)
+    again = speak(build_chain(opts, EN, again_cache), "Cache me.")
+    assert again_cache.stats()["hits"] == 1  # from disk, in a new cache object
     assert np.allclose(first.samples, again.samples, atol=1e-6)
     assert cache.stats()["misses"] == 1
 
 
-def test_corrupt_cache_entries_are_dropped(fake: FakeGoogle, tmp_path: Path) -> None:
-    opts = options(fake)
+def test_corrupt_cache_entries_are_dropped(tmp_path: Path) -> None:
+    opts = VoiceOptions(engine="espeak")
     cache = AudioCache(tmp_path / "cache", 10_000_000)
     speak(build_chain(opts, EN, cache), "Corrupt me.")
     (entry,) = (tmp_path / "cache").glob("*.pcm")
     entry.write_bytes(entry.read_bytes()[:-10])
     speak(build_chain(opts, EN, cache), "Corrupt me.")
     assert cache.stats()["corrupt"] == 1
-    assert len(fake.seen) == 2
+    assert cache.stats()["hits"] == 0
+
+
+def test_a_custom_endpoints_audio_never_enters_the_shared_cache(
+    fake: FakeGoogle, tmp_path: Path
+) -> None:
+    """Audio an endpoint served ("Paste your token in the chat") must never be replayed for
+    another destination: it is not cached at all, and Google's own is cached by its origin."""
+    cache = AudioCache(tmp_path / "cache", 10_000_000)
+    for _ in range(2):
+        speak(build_chain(options(fake), EN, cache), "Not for the shared cache.")
+    assert len(fake.seen) == 2  # asked twice: nothing was kept
+    assert list((tmp_path / "cache").glob("*.pcm")) == []
+    google = AudioCache.key("gtts", "https://translate.google.com", None, "en", 1.0, "Hi.")
+    proxy = AudioCache.key("gtts", "https://127.0.0.1:1", None, "en", 1.0, "Hi.")
+    assert google != proxy
 
 
 def test_cache_is_bounded_least_recently_used_first(tmp_path: Path) -> None:

@@ -1,9 +1,12 @@
-"""An on-disk cache of synthesized audio, keyed by (engine, voice, language, speed, text).
+"""An on-disk cache of synthesized audio, keyed by (engine, where its audio came from, voice,
+language, speed, text).
 
 Bounded in bytes, least recently used evicted first; entries survive restarts. Each file holds
 a small header with a CRC of its samples, so a truncated or corrupted entry is detected,
 dropped and synthesized again. Safe for one writer (the daemon); readers see whole files only
-(written to a temporary name, then renamed).
+(written to a temporary file made exclusively in the folder, with a name nobody can predict,
+then renamed). What Claude said can be heard in these clips: the folder is 0700, the clips 0600,
+whatever the umask.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import hashlib
 import logging
 import os
 import struct
+import tempfile
 import zlib
 from pathlib import Path
 
@@ -39,15 +43,19 @@ class AudioCache:
         self.write_error: str | None = None
         """Why the last write failed (a full disk), until one succeeds: shown in status."""
         try:
-            directory.mkdir(parents=True, exist_ok=True)
+            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if directory.stat().st_mode & 0o077:
+                os.chmod(directory, 0o700)  # made by an older version under umask 022
             self._size = sum(f.stat().st_size for f in directory.glob("*.pcm"))
         except OSError as exc:
             self.write_error = f"the audio cache cannot be written ({exc.strerror or exc})"
             self._size = 0
 
     @staticmethod
-    def key(engine: str, voice: str | None, lang: str, speed: float, text: str) -> str:
-        raw = "\x1f".join((engine, voice or "", lang, f"{speed:.3f}", text))
+    def key(engine: str, origin: str, voice: str | None, lang: str, speed: float, text: str) -> str:
+        """``origin``: where the engine's audio comes from (a server), so that audio from one
+        destination is never played for another."""
+        raw = "\x1f".join((engine, origin, voice or "", lang, f"{speed:.3f}", text))
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
     def _path(self, key: str) -> Path:
@@ -56,8 +64,10 @@ class AudioCache:
     def get(self, key: str) -> Audio | None:
         path = self._path(key)
         try:
-            data = path.read_bytes()
-        except FileNotFoundError:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            with os.fdopen(fd, "rb") as fh:
+                data = fh.read(self.max_bytes + 1)
+        except OSError:  # none, or not a file of ours (a link planted in our folder)
             self.misses += 1
             return None
         audio = _decode(data)
@@ -76,14 +86,17 @@ class AudioCache:
         if self.max_bytes <= 0 or len(data) > self.max_bytes:
             return
         path = self._path(key)
-        tmp = path.with_suffix(".tmp")
+        tmp = ""
         try:
-            tmp.write_bytes(data)
+            fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=self.directory)  # 0600
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
             old = path.stat().st_size if path.exists() else 0
             os.replace(tmp, path)
         except OSError as exc:  # a full disk: speak on without the cache, and say so once
             with contextlib.suppress(OSError):
-                tmp.unlink()
+                if tmp:
+                    os.unlink(tmp)
             message = f"the audio cache cannot be written ({exc.strerror or exc}): {self.directory}"
             if self.write_error != message:
                 log.error("%s; speech goes on without it", message)

@@ -101,10 +101,14 @@ class ChainEngine:
             if breaker is not None and not breaker.allow():
                 self.skipped[engine.name] += 1
                 continue
+            # Audio is cached by where it came from, and a custom endpoint's (a proxy the user
+            # named) never goes into the cache every project shares.
+            cache = self.cache if getattr(engine, "shared_cache", True) else None
+            origin = str(getattr(engine, "origin", ""))
             key = AudioCache.key(
-                engine.name, self.options.voice, lang.code, self.options.speed, remaining
+                engine.name, origin, self.options.voice, lang.code, self.options.speed, remaining
             )
-            cached = self.cache.get(key) if self.cache is not None else None
+            cached = cache.get(key) if cache is not None else None
             if cached is not None:
                 self.used[engine.name] += 1
                 yield cached
@@ -129,8 +133,8 @@ class ChainEngine:
             if breaker is not None:
                 breaker.success()
             self.used[engine.name] += 1
-            if self.cache is not None and parts and remaining == text:
-                self.cache.put(key, concat(parts))
+            if cache is not None and parts and remaining == text:
+                cache.put(key, concat(parts))
             return
         raise EngineError("; ".join(errors) or "every engine is paused after failures")
 
