@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
+import subprocess
 
 from tts_core.audio.pcm import Audio, from_wav_bytes
 from tts_core.config.schema import VoiceOptions
@@ -26,6 +28,12 @@ class EspeakEngine(OneShot):
         if binary is None:
             raise EngineError("espeak-ng is not installed (Debian/Ubuntu: apt install espeak-ng)")
         self.binary = binary
+        if opts.voice is not None and not _is_voice(binary, opts.voice):
+            # espeak-ng takes a path here too: '../../x' would load any file as voice data.
+            raise EngineError(
+                f"espeak-ng has no voice {opts.voice!r} (claude-tts voices lists them; a "
+                "variant goes after a +, as in en-us+f3)"
+            )
         self.voice = opts.voice
         self.wpm = max(80, min(450, round(BASE_WPM * opts.speed)))
 
@@ -43,7 +51,28 @@ class EspeakEngine(OneShot):
 
     def voices(self) -> list[str]:
         """Voice names espeak-ng knows on this machine."""
-        import subprocess
+        return [row[1] for row in _listing(self.binary, "")]
 
-        out = subprocess.run([self.binary, "--voices"], capture_output=True, text=True).stdout
-        return [line.split()[1] for line in out.splitlines()[1:] if len(line.split()) > 1]
+
+@functools.cache
+def _listing(binary: str, kind: str) -> tuple[tuple[str, ...], ...]:
+    """``espeak-ng --voices[=kind]``: (priority, language, age/gender, name, file) rows."""
+    argv = [binary, f"--voices={kind}" if kind else "--voices"]
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return ()
+    return tuple(tuple(line.split()[:5]) for line in out.splitlines()[1:] if len(line.split()) >= 5)
+
+
+def _is_voice(binary: str, value: str) -> bool:
+    """Whether ``value`` names one of espeak-ng's voices (its language code, name or file),
+    with an optional ``+variant`` of its variants: never a path of another kind."""
+    voice, _, variant = value.partition("+")
+    names = {name for row in _listing(binary, "") for name in (row[1], row[3], row[4])}
+    if voice not in names:
+        return False
+    if not variant:
+        return True
+    variants = {n for row in _listing(binary, "variant") for n in (row[3], row[4].split("/")[-1])}
+    return variant in variants

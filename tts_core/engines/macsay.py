@@ -28,6 +28,8 @@ class SayEngine(OneShot):
         if binary is None:
             raise EngineError("the 'say' command is missing (it ships with macOS only)")
         self.binary = binary
+        if opts.voice is not None and opts.voice not in self.voices():
+            raise EngineError(f"say has no voice {opts.voice!r} (say -v '?' lists them)")
         self.voice = opts.voice
         self.wpm = max(80, min(450, round(BASE_WPM * opts.speed)))
 
