@@ -16,6 +16,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from tts_core.config.schema import FilterOptions
+from tts_core.text import rules as user_rules
 from tts_core.text import spoken_words as sw
 from tts_core.text.phrases import phrases
 from tts_core.text.sentences import cap_length, split_sentences
@@ -64,13 +65,19 @@ def _parser() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
 
 
-def speakable(text: str, options: FilterOptions | None = None, lang: str = "en") -> list[Sentence]:
+def speakable(
+    text: str,
+    options: FilterOptions | None = None,
+    lang: str = "en",
+    on_slow_rule: user_rules.OnTimeout = lambda rule: None,
+) -> list[Sentence]:
     """The sentences to speak for one message, in order.
 
     Args:
         text: what Claude wrote (markdown, any script).
         options: filter settings; defaults if None.
         lang: language of our own announcements ("code block", "and more").
+        on_slow_rule: told of a ``filters.rules`` entry that ran out of time (it was skipped).
 
     Returns:
         Non-empty sentences with markup, code, URLs and secrets removed.
@@ -80,10 +87,7 @@ def speakable(text: str, options: FilterOptions | None = None, lang: str = "en")
     # At most max_chars are spoken: markdown needs some context around them, not megabytes (a
     # 16 MB message would hold the daemon's event loop for seconds in the parser).
     text = text[: max(READ_AT_MOST, 25 * opts.max_chars)]
-    drops = [re.compile(r.pattern) for r in opts.rules if r.replace is None]
-    for rule in opts.rules:
-        if rule.replace is not None:
-            text = re.sub(rule.pattern, rule.replace, text)
+    text = user_rules.apply_replacements(text, opts.rules, on_slow_rule)
     text = _TASK.sub(lambda m: m.group(1) + words["done" if m.group(2) in "xX" else "todo"], text)
     text = sw.hide_private_keys(_HIDDEN_BLOCK.sub("\n", text))
     blocks = _blocks(_parser().parse(text), opts, words)
@@ -100,7 +104,7 @@ def speakable(text: str, options: FilterOptions | None = None, lang: str = "en")
             ]
         )
         for sentence in pieces:
-            if any(d.search(sentence.text) for d in drops):
+            if opts.rules and user_rules.dropped(sentence.text, opts.rules, on_slow_rule):
                 continue
             if len(out) >= opts.max_sentences or total + len(sentence.text) > opts.max_chars:
                 out.append(Sentence(words["more"], announcement=True))
