@@ -73,7 +73,7 @@ def error_of(text: str) -> str:
             "filters: {rules: [{pattern: '(['}]}\n",
             "==> File /cfg/config.yaml\n==> At key: filters\n==> At key: rules\n==> At key: 0\n"
             "==> At key: pattern\n=====> Expected a regular expression but got: '([' (unterminated "
-            "character set at position 1)",
+            "character set at position 2)",
         ),
         (
             "filters: {max_sentences: 2.5}\n",

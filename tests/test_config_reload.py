@@ -115,7 +115,7 @@ def test_a_project_file_overrides_for_that_projects_events(
         f'"permission_prompt", "message": "Claude needs your permission", "cwd": "{project}"}}'
     )
     run_hook(payload.encode(), {"CLAUDE_PROJECT_DIR": str(project)})
-    st = live.wait_for(lambda s: s["counters"]["received"] == 1)
+    st = live.wait_for(lambda s: s["counters"]["dropped"] == 1)
     assert st["dropped_by_reason"] == {"disabled": 1}
     run_hook(payload.replace(str(project), str(tmp_path)).encode())
     st = live.wait_for(lambda s: s["counters"]["received"] == 2 and not s["speaking"])

@@ -82,6 +82,11 @@ class Paths:
         return self.state / "spool"
 
     @property
+    def trusted_projects(self) -> Path:
+        """The project files the user trusted (``claude-tts trust``), with their hashes."""
+        return self.state / "trusted-projects.json"
+
+    @property
     def daemon_log(self) -> Path:
         return self.log / "daemon.log"
 

@@ -53,6 +53,12 @@ def _tool(name: str) -> Callable[[argparse.Namespace, _paths.Paths], int]:
     return run
 
 
+def _cmd_trust(args: argparse.Namespace, p: _paths.Paths) -> int:
+    from tts_core.cli.trust import cmd_trust
+
+    return cmd_trust(args, p)
+
+
 def _check(reply: Message) -> Message:
     if isinstance(reply, Error):
         if reply.code == "not_spoken":
@@ -64,6 +70,9 @@ def _check(reply: Message) -> Message:
 def cmd_serve(args: argparse.Namespace, p: _paths.Paths) -> int:
     from tts_core.daemon.process import serve
 
+    # What the daemon writes (logs, journal, audio clips, models) holds what Claude said: the
+    # user's alone, whatever umask the hook that started it had.
+    os.umask(0o077)
     try:
         serve(p, verbose=args.verbose)
     except ModuleNotFoundError as exc:
@@ -285,6 +294,11 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("shutup", help="stop the current speech and drop the queue")
     s.add_argument("--session", help="only this Claude Code session's speech")
     s.set_defaults(func=cmd_shutup)
+    s = sub.add_parser("trust", help="let a project's .claude/claude-tts.yaml set every key")
+    s.add_argument("dir", nargs="?", default=".", help="the project folder (default: here)")
+    s.add_argument("--revoke", action="store_true", help="take the trust back")
+    s.add_argument("--list", action="store_true", help="the trusted projects and their state")
+    s.set_defaults(func=_cmd_trust)
     s = sub.add_parser("logs", help="print the daemon log")
     s.add_argument("-n", "--lines", type=int, default=50, help="last N lines (0: all)")
     s.add_argument("-f", "--follow", action="store_true", help="keep printing new lines")

@@ -24,6 +24,10 @@ def render(status: dict[str, Any]) -> str:
         lines.extend(f"    {line}" for line in str(config["error"]).splitlines())
     for warning in config.get("warnings") or ():
         lines.append(f"  config warning: {warning}")
+    for rule in config.get("rules_off") or ():
+        lines.append(f"  config: {rule}")
+    for warning in config.get("project_warnings") or ():
+        lines.append(f"  project config: {warning}")
     for stage, t in status.get("timings", {}).items():
         lines.append(f"  {stage:>11}: p50 {t['p50']:.0f} ms, p95 {t['p95']:.0f} ms ({t['n']})")
     lines.append(f"  log: {status['log_file']}")

@@ -116,6 +116,7 @@ def cmd_preview(args: argparse.Namespace, p: _paths.Paths) -> int:
 def cmd_config(args: argparse.Namespace, p: _paths.Paths) -> int:
     from tts_core.config import docs as config_docs
     from tts_core.config import loader as config_file
+    from tts_core.config import trust
 
     user_file = p.config / config_file.USER_FILE
     if args.action == "path":
@@ -132,6 +133,10 @@ def cmd_config(args: argparse.Namespace, p: _paths.Paths) -> int:
         if not target.exists():
             raise ClaudeTTSError(f"no config file at {target} (the defaults apply)")
         config, warnings = config_file.load([target])
+        if target != user_file and _is_project_file(target):
+            store = trust.TrustStore(p.trusted_projects)
+            warnings += config_file.load_project(user_file, target.absolute(), store)[1]
+            warnings = list(dict.fromkeys(warnings))  # its unknown keys are in both lists
         for warning in warnings:
             print(f"warning: {warning}", file=sys.stderr)
         counted = f"{len(warnings)} warning{'' if len(warnings) == 1 else 's'}"
@@ -140,12 +145,19 @@ def cmd_config(args: argparse.Namespace, p: _paths.Paths) -> int:
             return 1
         print(f"{target}: ok" + (f" ({counted})" if warnings else ""))
         return 0
-    files = [user_file, *([Path(args.file)] if args.file else [])]
-    config, warnings = config_file.load(files)
+    if args.file:  # what the daemon makes of a project's file: only what it may set
+        store = trust.TrustStore(p.trusted_projects)
+        config, warnings = config_file.load_project(user_file, Path(args.file).absolute(), store)
+    else:
+        config, warnings = config_file.load([user_file])
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
     sys.stdout.write(config_file.dump(config))
     return 0
+
+
+def _is_project_file(path: Path) -> bool:
+    return path.name == "claude-tts.yaml" and path.parent.name == ".claude"
 
 
 def cmd_voices(args: argparse.Namespace, p: _paths.Paths) -> int:

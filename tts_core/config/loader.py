@@ -9,7 +9,10 @@ Errors are shaped like pre-commit's (cfgv)::
     (did you mean 'gtts'?)   <- on the same line
 
 Files are layered: the user's file over the defaults, then a project's
-``<project>/.claude/claude-tts.yaml`` over that. Unknown keys are warnings, not errors.
+``<project>/.claude/claude-tts.yaml`` over that, through the trust boundary
+(:mod:`tts_core.config.trust`): a project sets only what it may. Unknown keys are warnings, not
+errors. YAML is read without aliases (a 404-byte "billion laughs" file cost seconds and 93 MB)
+and with a nesting bound, from files of bounded size; callers read files off the event loop.
 """
 
 from __future__ import annotations
@@ -25,10 +28,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import regex
 import yaml
 
 from tts_core import paths as _paths
-from tts_core.config import schema
+from tts_core.config import schema, trust
 from tts_core.config.schema import Config
 from tts_core.errors import ConfigError
 from tts_core.languages import catalog as languages
@@ -156,16 +160,59 @@ def _semantic(config: Config, reader: _Reader) -> None:
             reader.bad(("speak", "events"), f"Expected {expected} but got: {event!r}{hint}")
     for i, rule in enumerate(config.filters.rules):
         try:
-            re.compile(rule.pattern)
-        except re.error as exc:
+            regex.compile(rule.pattern)
+        except (regex.error, re.error) as exc:
             where = ("filters", "rules", str(i), "pattern")
             reader.bad(where, f"Expected a regular expression but got: {rule.pattern!r} ({exc})")
+    tld = config.voice.gtts_tld
+    if tld not in schema.GOOGLE_TLDS:
+        hint = _suggest(tld, schema.GOOGLE_TLDS)
+        reader.bad(
+            ("voice", "gtts_tld"),
+            f"Expected one of Google's domains (com, co.uk, co.jp, ...) but got: {tld!r}{hint}",
+        )
+    endpoint = config.voice.gtts_endpoint
+    if endpoint is not None and not _HTTPS_ORIGIN.fullmatch(endpoint):
+        reader.bad(
+            ("voice", "gtts_endpoint"), f"Expected https://host[:port] but got: {endpoint!r}"
+        )
+
+
+_HTTPS_ORIGIN = re.compile(
+    r"https://[A-Za-z0-9.-]+(?::[0-9]{1,5})?/?|https://\[[0-9A-Fa-f:.]+\](?::[0-9]{1,5})?/?"
+)
+"""An endpoint is an origin: no user name, password, path or query to smuggle a host in."""
+MAX_DEPTH = 32
+"""Deepest nesting read from a YAML file (the schema needs 4)."""
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader without aliases and with a nesting bound."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in a claude-tts config file", mark
+            )
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+                raise yaml.composer.ComposerError(
+                    None, None, f"nesting deeper than {MAX_DEPTH} levels", mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def parse_text(text: str, file: Path | str) -> dict[str, Any]:
     """YAML text -> mapping (empty file: {}). Raises ConfigError."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_BoundedLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -206,37 +253,46 @@ MAX_BYTES = 1024 * 1024
 it would hold the daemon up."""
 
 
-def read_file(file: Path) -> str | None:
+def read_file(file: Path, max_bytes: int = MAX_BYTES) -> str | None:
     """The text of a config file (None if there is none). Raises ConfigError for one that is
-    not a regular file, too big, unreadable or not UTF-8 text."""
+    not a regular file, bigger than ``max_bytes``, unreadable or not UTF-8 text.
+
+    Opened without blocking and checked on the open descriptor: a FIFO put in the file's place
+    (by a repository, or between a check and the open) cannot hold the reader."""
+
+    def fail(message: str) -> ConfigError:
+        return ConfigError(file, [((), message)])
+
     try:
-        st = os.stat(file)
+        fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise ConfigError(file, [((), f"Expected a readable file but got: {exc}")]) from None
-    if not stat.S_ISREG(st.st_mode):
-        raise ConfigError(file, [((), "Expected a regular file but got: something else")])
-    if st.st_size > MAX_BYTES:
-        message = f"Expected a file of at most {MAX_BYTES} bytes but got: {st.st_size} bytes"
-        raise ConfigError(file, [((), message)])
-    try:
-        with open(file, "rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise ConfigError(file, [((), f"Expected a readable file but got: {exc}")]) from None
-    if len(data) > MAX_BYTES:
-        message = f"Expected a file of at most {MAX_BYTES} bytes but got: more"
-        raise ConfigError(file, [((), message)])
+        raise fail(f"Expected a readable file but got: {exc}") from None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise fail("Expected a regular file but got: something else")
+        if st.st_size > max_bytes:
+            raise fail(f"Expected a file of at most {max_bytes} bytes but got: {st.st_size} bytes")
+        try:
+            data = fh.read(max_bytes + 1)
+        except OSError as exc:
+            raise fail(f"Expected a readable file but got: {exc}") from None
+    if len(data) > max_bytes:
+        raise fail(f"Expected a file of at most {max_bytes} bytes but got: more")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         message = f"Expected UTF-8 text but got: a byte that is not ({exc.reason} at {exc.start})"
-        raise ConfigError(file, [((), message)]) from None
+        raise fail(message) from None
 
 
 def load(files: list[Path]) -> tuple[Config, list[str]]:
-    """Layer the files that exist (later ones win) over the defaults. Raises ConfigError."""
+    """Layer the files that exist (later ones win) over the defaults. Raises ConfigError.
+
+    Every file is taken whole: for the user's own files. A repository's file goes through
+    :func:`load_project`."""
     merged: dict[str, Any] = {}
     warnings: list[str] = []
     for file in files:
@@ -247,6 +303,30 @@ def load(files: list[Path]) -> tuple[Config, list[str]]:
         warnings += validate(data, file)[1]  # each file is checked on its own, so errors name it
         merged = merge(merged, data)
     config, _ = validate(merged, files[-1] if files else "<defaults>")
+    return config, warnings
+
+
+MAX_PROJECT_BYTES = 64 * 1024
+"""Largest project file read: it may set a dozen keys; a repository has no use for more."""
+
+
+def load_project(
+    user_file: Path, project_file: Path, store: trust.TrustStore
+) -> tuple[Config, list[str]]:
+    """The user's file with a repository's file over it, as far as the repository may go:
+    every key when the user trusted this exact content (``claude-tts trust``), else only
+    :data:`trust.PROJECT_KEYS`, each other key ignored with a warning. Raises ConfigError."""
+    text = read_file(project_file, MAX_PROJECT_BYTES)
+    user_text = read_file(user_file)
+    user = parse_text(user_text, user_file) if user_text is not None else {}
+    if text is None:
+        return validate(user, user_file)
+    data = parse_text(text, project_file)
+    warnings = validate(data, project_file)[1]
+    if not store.trusts(project_file, text.encode("utf-8")):
+        data, refused = trust.split_project(data)
+        warnings += [trust.refused_warning(project_file, key) for key in refused]
+    config, _ = validate(merge(user, data), project_file)
     return config, warnings
 
 

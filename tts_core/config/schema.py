@@ -41,6 +41,23 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
 """The allowed span of each numeric setting: the reader enforces it, and the generated
 ``config/default.yaml`` comments and ``config/schema.json`` (minimum/maximum) state it."""
 
+GOOGLE_TLDS = frozenset(
+    """
+com ad ae com.af com.ag al am co.ao com.ar as at com.au az ba com.bd be bf bg com.bh bi bj
+com.bn com.bo com.br bs bt co.bw by com.bz ca cat cd cf cg ch ci co.ck cl cm cn com.co co.cr
+com.cu cv com.cy cz de dj dk dm com.do dz com.ec ee com.eg es com.et fi com.fj fm fr ga ge gg
+com.gh com.gi gl gm gr com.gt gy com.hk hn hr ht hu co.id ie co.il im co.in iq is it je com.jm
+jo co.jp co.ke com.kh ki kg co.kr com.kw kz la com.lb li lk co.ls lt lu lv com.ly co.ma md me
+mg mk ml com.mm mn com.mt mu mv mw com.mx com.my co.mz com.na com.ng com.ni ne nl no com.np nr
+nu co.nz com.om com.pa com.pe com.pg com.ph com.pk pl pn com.pr ps pt com.py com.qa ro rs ru
+rw com.sa com.sb sc se com.sg sh si sk com.sl sn so sm sr st com.sv td tg co.th com.tj tl tm
+tn to com.tr tt com.tw co.tz com.ua co.ug co.uk com.uy co.uz com.vc co.ve co.vi com.vn vu ws
+co.za co.zm co.zw
+""".split()  # noqa: SIM905 (a table to read, not a list to count)
+)
+"""Google's own domains (``translate.google.<tld>``): the only hosts ``voice.gtts_tld`` can
+name. Anything else (``com@host:8443``) would send every sentence to another host."""
+
 CodeMode = Literal["skip", "announce", "read_short"]
 
 
@@ -126,9 +143,12 @@ class VoiceOptions:
     output_device: str | None = None
     """Output device by (part of its) name; null is the system default."""
     gtts_tld: str = "com"
-    """Google host suffix, which sets the accent (``co.uk``, ``com.au``, ``co.jp``)."""
+    """Google host suffix, which sets the accent (``co.uk``, ``com.au``, ``co.jp``): one of
+    Google's own domains."""
     gtts_endpoint: str | None = None
-    """Send gTTS requests to this https://host:port instead of Google (a proxy, or tests)."""
+    """Send gTTS requests to this https://host:port instead of Google (a proxy, or tests). Only
+    your own config file can set it; its certificate is verified like Google's (a private CA:
+    ``REQUESTS_CA_BUNDLE``), and its audio never enters the shared cache."""
     gtts_timeout_s: float = 4.0
     """Timeout of each gTTS request, in seconds."""
     gtts_retries: int = 2

@@ -16,7 +16,7 @@ import logging
 import time
 import uuid
 from collections import Counter, OrderedDict, deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -65,7 +65,7 @@ class Intake:
         self,
         accounts: Accounting,
         journal: Journal,
-        config_for: Callable[[str | None], Config],
+        config_for: Callable[[str | None], Awaitable[Config]],
         speak: Speaker,
         cancel: Callable[[str], None],
     ) -> None:
@@ -81,6 +81,10 @@ class Intake:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._generation: Counter[str] = Counter()  # bumped per session on UserPromptSubmit
         self._tasks: set[asyncio.Task[None]] = set()
+        self._inbox: asyncio.Queue[HookEvent] = asyncio.Queue()
+        """Taken events in arrival order, routed one at a time (their order is meaningful:
+        display deltas, then Stop, then the next prompt)."""
+        self._router: asyncio.Task[None] | None = None
 
     # ---- taking events ----------------------------------------------------------------------
 
@@ -95,7 +99,9 @@ class Intake:
         self._seen[event.id] = None
         if len(self._seen) > SEEN_IDS:
             self._seen.popitem(last=False)
-        asyncio.get_running_loop().call_soon(self.route, event)  # booked even if what follows fails
+        self._inbox.put_nowait(event)  # booked even if what follows fails
+        if self._router is None or self._router.done():
+            self._router = asyncio.get_running_loop().create_task(self._route_loop())
         try:
             self.journal.append(event)
         except Exception:  # never lose the event over its copy on disk
@@ -123,29 +129,37 @@ class Intake:
 
     # ---- routing ----------------------------------------------------------------------------
 
-    def route(self, event: HookEvent) -> None:
-        """Count and route one taken event; returns at once (speech happens in the pipeline)."""
+    async def _route_loop(self) -> None:
+        while True:
+            event = await self._inbox.get()
+            await self.route(event)
+
+    async def route(self, event: HookEvent) -> None:
+        """Count and route one taken event (speech happens in the pipeline). The payload and
+        the project's config file are untrusted input: they are parsed off the event loop."""
         ticket = self.accounts.ticket(event.id, self.journal.done)
         try:
-            self._route(event, ticket)
+            if event.truncated:
+                return ticket.close("failed", "hook payload larger than a frame")
+            try:
+                payload = await asyncio.to_thread(parse_payload, event.raw)
+            except PayloadError as exc:
+                log.warning("bad hook payload: %s", exc)
+                return ticket.close("failed", str(exc))
+            project = event.env.get("CLAUDE_PROJECT_DIR") or payload.get("cwd")
+            where = project if isinstance(project, str) else ""
+            config = await self.config_for(where or None)
+            self._route(event, payload, where, config, ticket)
         except Exception as exc:  # whatever a hostile payload makes us raise: close the event
             log.exception("hook event failed")
             ticket.close("failed", f"internal error: {type(exc).__name__}: {exc}")
 
-    def _route(self, event: HookEvent, ticket: Ticket) -> None:
-        if event.truncated:
-            return ticket.close("failed", "hook payload larger than a frame")
-        try:
-            payload = parse_payload(event.raw)
-        except PayloadError as exc:
-            log.warning("bad hook payload: %s", exc)
-            return ticket.close("failed", str(exc))
+    def _route(
+        self, event: HookEvent, payload: dict[str, Any], where: str, config: Config, ticket: Ticket
+    ) -> None:
         session = payload.get("session_id")
         name = payload["hook_event_name"]
         self.recent_events.append({"event": name, "session_id": str(session or "")})
-        project = event.env.get("CLAUDE_PROJECT_DIR") or payload.get("cwd")
-        where = project if isinstance(project, str) else ""
-        config = self.config_for(where or None)
         try:
             decision = route(payload, event.env, config, self.tracker)
         except PayloadError as exc:
@@ -213,6 +227,8 @@ class Intake:
         task.add_done_callback(ended)
 
     async def close(self) -> None:
+        if self._router is not None:
+            self._router.cancel()  # what is still in the inbox stays open in the journal
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

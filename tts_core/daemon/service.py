@@ -23,8 +23,8 @@ from tts_core.claude_code.events import (
     Speak,
 )  # fmt: skip
 from tts_core.config import loader as config_file
-from tts_core.config.schema import Config, VoiceOptions
-from tts_core.config.state import ConfigState
+from tts_core.config.schema import Config, FilterOptions, Rule, VoiceOptions
+from tts_core.config.state import SETTLE_S, ConfigState
 from tts_core.config.watch import ConfigWatcher
 from tts_core.daemon.books import Accounting, Ticket
 from tts_core.daemon.history import History
@@ -55,6 +55,7 @@ from tts_core.protocol import (
 from tts_core.speech.pipeline import Pipeline
 from tts_core.speech.policy import Priority  # fmt: skip
 from tts_core.speech.utterance import Utterance
+from tts_core.text import rules as user_rules
 from tts_core.text import speakable as textfilter
 from tts_core.translate.service import TranslatorSlot
 
@@ -71,10 +72,11 @@ class Daemon:
         self.started = time.time()
         self.accounts = Accounting()
         self._stop = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._reloading = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
-        self.settings = ConfigState(paths.config / config_file.USER_FILE)
-        self.settings.reload()
+        self.settings = ConfigState(paths.config / config_file.USER_FILE, paths.trusted_projects)
+        self.settings.reload()  # the user's own file, before anything is served
         self.voices = Voices(paths.cache / "audio", self.accounts.error)
         self.player = Player()
         self.translators = TranslatorSlot(paths.cache / "models")
@@ -82,14 +84,16 @@ class Daemon:
         self.intake = Intake(
             self.accounts,
             Journal(paths.state / "journal.jsonl"),
-            self.settings.for_project,
+            lambda where: self.settings.run(lambda: self.settings.for_project(where)),
             self._speak,
             self._cancel_session,
         )
         self._apply(self.settings.config)
+        self.rules_off: dict[str, str] = {}
+        """User rules switched off for running out of time: pattern -> what status says."""
         self.pipeline = Pipeline(
             self.player,
-            lambda u: textfilter.speakable(u.text, u.filters, u.lang.code),
+            self._split,
             on_error=self.accounts.error,
             on_finished=self.history.record,
         )
@@ -112,6 +116,29 @@ class Daemon:
         source = languages.lookup(config.source_language)
         self.translators.apply(config.translation, source, self.language)
 
+    def _split(self, utterance: Utterance) -> list[textfilter.Sentence]:
+        """The text filter (on a worker thread: the pipeline calls it there)."""
+        loop = self._loop
+        assert loop is not None, "the pipeline runs only while the daemon does"
+
+        def slow(rule: Rule) -> None:
+            loop.call_soon_threadsafe(self._rule_too_slow, rule)
+
+        return textfilter.speakable(utterance.text, utterance.filters, utterance.lang.code, slow)
+
+    def _rule_too_slow(self, rule: Rule) -> None:
+        if rule.pattern not in self.rules_off:
+            self.rules_off[rule.pattern] = user_rules.too_slow(rule)
+            self.accounts.error(self.rules_off[rule.pattern])
+            log.error("%s", self.rules_off[rule.pattern])
+
+    def _filters(self, config: Config) -> FilterOptions:
+        """The config's filters less the rules that were switched off."""
+        if not self.rules_off or not config.filters.rules:
+            return config.filters
+        rules = tuple(r for r in config.filters.rules if r.pattern not in self.rules_off)
+        return replace(config.filters, rules=rules)
+
     def reload_config(self) -> None:
         """The config file changed (the watcher says so, on the loop): read it in a thread, so
         that a slow disk or a big file never holds up requests, then follow it here."""
@@ -119,7 +146,9 @@ class Daemon:
 
     async def _reload(self) -> None:
         async with self._reloading:  # one at a time, in order
-            changed = await asyncio.to_thread(self.settings.reload)
+            changed = await self.settings.run(self.settings.reload)
+        if self.settings.unsettled:  # still being written: look again once it is still
+            asyncio.get_running_loop().call_later(SETTLE_S, self.reload_config)
         if changed:
             self._apply(self.config)
 
@@ -141,7 +170,7 @@ class Daemon:
             "audio_device": self.player.device_name,
             "speaking": self.pipeline.speaking,
             "queue_length": self.pipeline.queue_length,
-            "config": self.settings.status(),
+            "config": {**self.settings.status(), "rules_off": list(self.rules_off.values())},
             "translation": self.translators.stats(),
             **self.accounts.status(),
             "timings": self.history.timings(),
@@ -260,7 +289,7 @@ class Daemon:
                 engine=engine or self.chain_for(config.voice, lang),
                 voices=lambda other: self.chain_for(voice or config.voice, other),
                 source=languages.lookup(config.source_language),
-                filters=config.filters,
+                filters=self._filters(config),
                 translate=(
                     self.translators.translate
                     if self.translators.translates(config.translation, lang)
@@ -293,7 +322,7 @@ class Daemon:
     # ---- lifecycle --------------------------------------------------------------------------
 
     async def run(self) -> None:
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         self.pipeline.start()
         await self.server.start()
         try:
@@ -318,6 +347,7 @@ class Daemon:
                 task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
             await self.intake.close()
+            self.settings.close()
             with contextlib.suppress(FileNotFoundError):
                 self.paths.pidfile.unlink()
             log.info("stopped; %s", dict(self.accounts.counters))
