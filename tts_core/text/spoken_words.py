@@ -50,13 +50,15 @@ _ASSIGNED_SECRET = re.compile(
 _URL = re.compile(r"\b(?:https?|ftp|wss?)://[^\s<>()\[\]`\"']+", re.ASCII)
 _WWW = re.compile(r"\bwww\.[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+[^\s<>()\[\]`\"']*", re.ASCII)
 _LINE_REF = re.compile(
-    r"(?<![\w/.])((?:[\w.-]+/|~/|/)*)([\w-]+(?:\.[\w-]+)*\.[A-Za-z0-9]{1,8})"
+    r"(?<![\w/.~-])((?:[\w.-]+/|~/|/)*)([\w-]+(?:\.[\w-]+)*\.[A-Za-z0-9]{1,8})"
     r"(?::(\d+)(?:[:-]\d+)?|#L(\d+)(?:-L?\d+)?)(?![\w/])",
     re.ASCII,
 )
 _PATH = re.compile(
     r"(?<![\w/.:])(?:~|\.{1,2})?(?:/[\w.@+-]+)+/?(?![\w/])"  # /abs, ~/x, ./x, ../x
-    r"|(?<![\w/.:])(?:[\w.@+-]+/)+[\w@+-]+\.[A-Za-z0-9]{1,8}(?![\w/])"  # rel/dir/file.ext
+    # rel/dir/file.ext; the lookbehind refuses every start inside a run (100 kB of "@" is
+    # otherwise 10^10 steps)
+    r"|(?<![\w/.:@+-])(?:[\w.@+-]+/)+[\w@+-]+\.[A-Za-z0-9]{1,8}(?![\w/])"
     r"|\b[A-Za-z]:\\(?:[\w .-]+\\)*[\w .-]+",  # C:\dir\file
     re.ASCII,
 )
