@@ -7,45 +7,22 @@ Japanese, Chinese, Korean, Cyrillic and accented text around them is never eaten
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
-from collections import Counter
 from urllib.parse import urlsplit
 
-SECRET = "\ue000secret\ue001"
-"""Placeholder for a secret (private-use delimiters survive markdown parsing); the caller
-swaps in the phrase of the output language."""
+# The secrets themselves are credentials' business; SECRET and entropy are said here too.
+from tts_core.text.credentials import SECRET as SECRET
+from tts_core.text.credentials import entropy as entropy
+from tts_core.text.credentials import hide_credentials, hide_in_message, hide_random
+
 ID = "\ue000id\ue001"
 """Placeholder for a UUID or a long hash: not secret, but noise when read out."""
 
-# Known credential shapes (prefix-based, so they are caught even when short of entropy).
-_PEM = re.compile(
-    r"-----BEGIN[ A-Z]*PRIVATE KEY-----.*?(?:-----END[ A-Z]*PRIVATE KEY-----|\Z)", re.S
-)
-_KNOWN_SECRETS = re.compile(
-    r"""
-    \bsk-(?:ant-|proj-|live-|test-)?[A-Za-z0-9_-]{16,}
-    | \b(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}
-    | \bgithub_pat_[A-Za-z0-9_]{20,}
-    | \bglpat-[A-Za-z0-9_-]{16,}
-    | \bxox[abprs]-[A-Za-z0-9-]{10,}
-    | \b(?:AKIA|ASIA)[0-9A-Z]{16}\b
-    | \bAIza[0-9A-Za-z_-]{30,}
-    | \beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+
-    | \b(?:Bearer|Basic|token)\s+[A-Za-z0-9._~+/=-]{16,}
-    """,
-    re.VERBOSE,
-)
 _ID_LIKE = re.compile(
     r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b"
     r"|\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{16,}\b",
     re.ASCII,
-)
-_CANDIDATE = re.compile(r"[A-Za-z0-9+/=_\-]{20,}", re.ASCII)
-_ASSIGNED_SECRET = re.compile(
-    r"(?i)\b((?:api[_-]?key|secret|password|passwd|token|access[_-]?key)\s*[:=]\s*)(['\"]?)"
-    r"([^\s'\"]{8,})\2",
 )
 _URL = re.compile(r"\b(?:https?|ftp|wss?)://[^\s<>()\[\]`\"']+", re.ASCII)
 _WWW = re.compile(r"\bwww\.[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+[^\s<>()\[\]`\"']*", re.ASCII)
@@ -66,37 +43,15 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _DROPPED_CHARS = {"\u200d", "\ufe0f", "\ufe0e", "\u20e3"}  # ZWJ, variation selectors, keycap
 
 
-def entropy(s: str) -> float:
-    """Shannon entropy in bits per character."""
-    counts = Counter(s)
-    return -sum(c / len(s) * math.log2(c / len(s)) for c in counts.values())
-
-
-def _looks_random(token: str) -> bool:
-    classes = sum(
-        (any(c.islower() for c in token), any(c.isupper() for c in token),
-         any(c.isdigit() for c in token))
-    )  # fmt: skip
-    if classes < 2 or token.count("_") + token.count("-") > len(token) // 4:
-        return False  # words_joined_like_this are identifiers, not keys
-    # CamelCaseIdentifiers are made of word-sized chunks; random keys flip case every char or two.
-    chunks = re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", token)
-    if chunks and len(token) / len(chunks) >= 3.5:
-        return False
-    return entropy(token) >= 3.5
-
-
 def hide_private_keys(text: str) -> str:
-    """Replace PEM private key blocks (they span lines, so this runs on the raw message)."""
-    return _PEM.sub(SECRET, text)
+    """The pass over the raw message: private key blocks and every other secret that markdown
+    could cut in two (see :func:`credentials.hide_in_message`)."""
+    return hide_in_message(text)
 
 
 def hide_secrets(text: str) -> str:
-    """Replace credentials and long random strings with :data:`SECRET`."""
-    text = _KNOWN_SECRETS.sub(SECRET, text)
-    text = _ASSIGNED_SECRET.sub(lambda m: m.group(1) + SECRET, text)
-    text = _ID_LIKE.sub(ID, text)
-    return _CANDIDATE.sub(lambda m: SECRET if _looks_random(m.group(0)) else m.group(0), text)
+    """Replace credentials and long random strings with :data:`SECRET`, hashes with :data:`ID`."""
+    return hide_random(_ID_LIKE.sub(ID, hide_credentials(text)))
 
 
 def _host(url: str) -> str:
@@ -148,10 +103,10 @@ def split_identifier(word: str) -> str:
 
 def speak_code(code: str, line_phrase: str, spell_dots: bool = False) -> str:
     """What to say for an inline code span: its words, without the punctuation noise."""
-    code = code.strip()
+    code = hide_secrets(code.strip())  # first: a path or a URL must not carry a secret off
     if re.fullmatch(r"[~.]?/?(?:[^\s/]+/)+[^\s/:]+", code):
         code = code.rsplit("/", 1)[-1]  # a path of any script: its file name
-    code = hide_secrets(natural_paths(code, line_phrase))
+    code = natural_paths(code, line_phrase)
     words = []
     for raw in code.replace("=", " ").split():
         if re.fullmatch(r"-[A-Za-z]", raw):
