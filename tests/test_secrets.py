@@ -83,6 +83,7 @@ CORPUS: list[tuple[str, str, list[str]]] = [
         ["K8sPa55w0rd"],
     ),
     ("json", 'The config has `"password": "hunter2hunter2"` in it.', ["hunter2hunter2"]),
+    ("json", '```json\n{"password": "Esc\\"ap3dQuote"}\n```', ['Esc\\"ap3dQuote']),
     (
         "json",
         '```json\n{"apiKey": "Jk7Qw2Zx9Lp4", "client_secret":"Qm9vZ2xlQ2xpZW50"}\n```',
@@ -145,6 +146,7 @@ CORPUS: list[tuple[str, str, list[str]]] = [
         ["M0ng0Pa55"],
     ),
     ("url_credentials", "Broker: amqp://guest:Rabb1tPa55@mq:5672//", ["Rabb1tPa55"]),
+    ("url_credentials", "Try postgres://admin:p@ssW0rd/x!@db:5432/app instead.", ["ssW0rd/x"]),
     (
         "url_credentials",
         "Clone https://oauth2:gl9T0k3nValue99@gitlab.com/org/repo.git today.",

@@ -74,7 +74,9 @@ _KNOWN = re.compile(
 
 _URL_PASSWORD = re.compile(
     r"(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s:/@]{0,128}:)"
-    r"(?![$%{<])([^\s]{1,256}?)"  # ${DB_PASSWORD} and <password> are placeholders, not secrets
+    # Up to the last "@host" of the word: a password may hold an "@" (p@ss@db); a path rarely
+    # does, and then the cost is a host not read out. ${DB_PASSWORD}, <password>: placeholders.
+    r"(?![$%{<])([^\s]{1,256})"
     r"(?=@(?:\[[0-9A-Fa-f:.]{2,64}\]|[\w.-]{1,253})(?![\w.@-]))",
     re.ASCII,
 )
@@ -115,8 +117,8 @@ _KEY_SEP = re.compile(
 )
 _VALUE = re.compile(
     r"""(?:[rbfuRBFU]{1,2}(?=["'`]))?
-    (?: "(?P<dq>[^"\n]{0,512})"? | '(?P<sq>[^'\n]{0,512})'? | `(?P<bq>[^`\s][^`\n]{0,511})`
-      | (?P<bare>[^\s"'`]{1,512}) )""",
+    (?: "(?P<dq>(?:[^"\\\n]|\\.){0,512})"?  # "an \" escaped quote" stays inside
+      | '(?P<sq>[^'\n]{0,512})'? | `(?P<bq>[^`\s][^`\n]{0,511})` | (?P<bare>[^\s"'`]{1,512}) )""",
     re.VERBOSE,
 )
 _HEADER_VALUE = re.compile(  # Authorization: [scheme] credentials
@@ -206,8 +208,8 @@ def _harmless(value: str, kind: str, key: str, bare: bool, prose_follows: bool) 
         return True
     if _REFERENCE.match(value) or value.lower() == key.lower():
         return True
-    if re.fullmatch(r"[+-]?\d[\d_.,]*[A-Za-z%]{0,3}", value):  # token_limit: 4096, ttl 30s
-        return not (kind == "password" and value.isdigit() and len(value) >= 4)
+    if re.fullmatch(r"[+-]?\d[\d_.,]*(?:ms|s|m|h|d|k|kb|mb|gb|%)?", value):
+        return kind != "password"  # token_limit: 4096, ttl: 30s; but password=123456 is one
     if kind == "weak":  # SORT_KEY=name: only a credential-looking value is hidden
         classes = sum((any(c.islower() for c in value), any(c.isupper() for c in value),
                        any(c.isdigit() for c in value)))  # fmt: skip
