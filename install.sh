@@ -234,8 +234,8 @@ case ":$PATH:" in
   *":$bin_dir:"*) cli=claude-tts ;;
   *) echo "note: $bin_dir is not on your PATH; add it (export PATH=\"$bin_dir:\$PATH\") or run $cli" ;;
 esac
-if "$venv/bin/claude-tts" say "claude-tts is installed. Claude Code can speak now."; then
-  echo "claude-tts is installed and spoke a test sentence (language: $language_name)."
+if said=$("$venv/bin/claude-tts" say -v "claude-tts is installed. Claude Code can speak now."); then
+  echo "claude-tts is installed and spoke a test sentence ($said; your language: $language_name)."
 else
   echo "claude-tts is installed, but the test sentence could not be heard (see above); \"$cli doctor\" says what to fix."
 fi

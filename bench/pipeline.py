@@ -22,10 +22,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tts_core.audio.pcm import Audio  # noqa: E402
-from tts_core.languages.catalog import Language, lookup  # noqa: E402
+from tts_core.config.schema import Config, TranslationOptions, VoiceOptions  # noqa: E402
+from tts_core.languages.catalog import Language  # noqa: E402
 from tts_core.speech.pipeline import Pipeline  # noqa: E402
 from tts_core.speech.policy import Priority  # noqa: E402
 from tts_core.speech.utterance import Utterance  # noqa: E402
+from tts_core.speech.voicing import Voicing  # noqa: E402
 from tts_core.text.speakable import Sentence  # noqa: E402
 
 TRANSLATE_S, SYNTH_S, PLAY_S = 0.100, 0.060, 0.400
@@ -53,27 +55,42 @@ class Player:
         pass
 
 
-async def translate(texts: list[str], lang: Language) -> list[str]:
-    await asyncio.sleep(TRANSLATE_S * len(texts) ** 0.5)  # a batch costs less than its parts
-    return texts
+class Translator:
+    def apply(self, options: TranslationOptions, source: Language, target: Language) -> None:
+        pass
+
+    async def translate(self, texts: list[str], lang: Language) -> list[str]:
+        await asyncio.sleep(TRANSLATE_S * len(texts) ** 0.5)  # a batch costs less than its parts
+        return [f"{t} 訳" for t in texts]
+
+    def stats(self) -> dict[str, object]:
+        return {}
+
+
+class Chains:
+    def apply(self, voice: VoiceOptions) -> None:
+        pass
+
+    def chain_for(self, voice: VoiceOptions, lang: Language) -> Engine:
+        return Engine()
 
 
 async def run(n: int) -> tuple[float, float]:
     player = Player()
-    pipeline = Pipeline(
-        player, lambda u: [Sentence(f"S{i}.") for i in range(n)], default_engine=Engine()
-    )
+    voicing = Voicing(Chains(), Translator(), environ={})
+    pipeline = Pipeline(player, lambda u: [Sentence(f"S{i}.") for i in range(n)], voicing=voicing)
     pipeline.start()
     done = asyncio.Event()
     t0 = time.perf_counter()
+    plan = voicing.plan(Config(language="ja"))
     pipeline.submit(
         Utterance(
             "x",
             "s",
             Priority.MESSAGE,
             "bench",
-            lookup("ja"),
-            translate=translate,
+            plan.target,
+            plan=plan,
             on_done=lambda o, r: done.set(),
         )
     )

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -31,7 +32,7 @@ from .audio_sink import (
     stop_pulse,
     voiced_seconds,
 )
-from .gtts_server import trusted_cert
+from .gtts_server import ca_bundle
 
 __all__ = ["Pulse", "Recorder", "last_voiced_at", "voiced_seconds"]
 
@@ -41,8 +42,11 @@ __all__ = ["Pulse", "Recorder", "last_voiced_at", "voiced_seconds"]
 os.environ["CLAUDE_TTS_ALLOW_HOSTS"] = "127.0.0.1"
 os.environ["HF_HUB_OFFLINE"] = "1"
 # Certificates are verified: the local stand-in for Google has a certificate of this session's
-# own, trusted the way a user trusts a private CA (tests/gtts_server.py).
-os.environ["REQUESTS_CA_BUNDLE"] = str(trusted_cert()[0])
+# own, trusted the way a user trusts a private CA (tests/gtts_server.py), beside what this
+# machine trusts already (pip in the install tests still reaches its registry).
+os.environ["REQUESTS_CA_BUNDLE"] = str(
+    ca_bundle(os.environ.get("REQUESTS_CA_BUNDLE") or ssl.get_default_verify_paths().cafile)
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 HOOK = ROOT / "hooks" / "claude_tts_hook.py"

@@ -69,10 +69,21 @@ _TRUSTED: list[tuple[Path, Path]] = []
 
 
 def trusted_cert() -> tuple[Path, Path]:
-    """The test session's certificate (made once): the CA bundle the tests point at."""
+    """The test session's certificate (made once) and its key."""
     if not _TRUSTED:
         _TRUSTED.append(make_cert(Path(tempfile.mkdtemp(prefix="ctt-ca-"))))
     return _TRUSTED[0]
+
+
+def ca_bundle(base: str | None) -> Path:
+    """A CA bundle for the tests: ``base`` (the bundle this machine trusts already, so that
+    pip and the rest still reach their registries) plus the session's certificate."""
+    cert = trusted_cert()[0]
+    bundle = cert.parent / "bundle.pem"
+    if not bundle.exists():
+        known = Path(base).read_text() if base and Path(base).is_file() else ""
+        bundle.write_text(known.rstrip("\n") + "\n" + cert.read_text())
+    return bundle
 
 
 class FakeGoogle:

@@ -13,6 +13,7 @@ from tts_core.config import loader as config_file
 from tts_core.config.schema import ENGINE_NAMES, Config, FilterOptions, Rule, VoiceOptions
 from tts_core.engines import registry
 from tts_core.errors import ConfigError
+from tts_core.speech.voicing import translation_target
 
 from .conftest import ROOT, run_cli
 
@@ -245,5 +246,5 @@ def test_config_cli(isolated_home: Path, tmp_path: Path) -> None:
 )
 def test_translation_target(yaml_text: str, environ: dict[str, str], target: str | None) -> None:
     config = config_file.validate(config_file.parse_text(yaml_text, "c.yaml"), "c.yaml")[0]
-    found = config_file.translation_target(config, environ)
+    found = translation_target(config, environ)
     assert (found.nllb if found else None) == target

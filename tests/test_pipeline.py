@@ -8,12 +8,14 @@ import numpy as np
 import pytest
 
 from tts_core.audio.pcm import Audio
+from tts_core.config.schema import Config, VoiceOptions
 from tts_core.engines.base import OneShot
 from tts_core.errors import AudioUnavailable, EngineError
 from tts_core.languages.catalog import Language, lookup
 from tts_core.speech.pipeline import Pipeline
 from tts_core.speech.policy import Priority
 from tts_core.speech.utterance import Utterance
+from tts_core.speech.voicing import Voicing
 from tts_core.text.speakable import Sentence
 
 
@@ -226,14 +228,36 @@ def test_close_drops_the_queue_as_shutdown() -> None:
     ]
 
 
+class FakeChains:
+    """Engine chains by language code (a fake of speech.chains.Voices)."""
+
+    def __init__(self, engines: dict[str, OneShot]) -> None:
+        self.engines = engines
+
+    def apply(self, voice: VoiceOptions) -> None:
+        pass
+
+    def chain_for(self, voice: VoiceOptions, lang: Language) -> OneShot:
+        return self.engines[lang.code]
+
+
+def planned(config: Config, engines: dict[str, OneShot], duration: float = 0.05) -> tuple[
+    Pipeline, Voicing
+]:  # fmt: skip
+    voicing = Voicing(FakeChains(engines), None, environ={})
+    player = FakePlayer(next(iter(engines.values())).log, duration)  # type: ignore[attr-defined]
+    return Pipeline(player, split, voicing=voicing), voicing
+
+
 def test_volume_scales_what_is_played() -> None:
     async def go(volume: float) -> list[tuple[str, str]]:
         engine = FakeEngine()  # a clip of 1.0 for the one-letter text "a"
-        p, _ = make(engine)
+        config = Config(language="en", voice=VoiceOptions(volume=volume))
+        p, voicing = planned(config, {"en": engine})
         p.start()
         outcomes: list[tuple[str, str, str]] = []
         u = utter("a", outcomes)
-        u.volume = volume
+        u.plan = voicing.plan(config)
         p.submit(u)
         await drain(p, outcomes, 1)
         await p.close()
@@ -260,13 +284,13 @@ def test_each_sentence_gets_the_voice_of_the_language_it_is_in() -> None:
     voices = {code: VoiceOf(f"voice-{code}", heard) for code in ("ja", "en", "ko")}
 
     async def go() -> list[tuple[str, str, str]]:
-        p, _ = make(voices["ja"], player_duration=0.01)
+        config = Config(language="ja")
+        p, voicing = planned(config, dict(voices), duration=0.01)
         p.start()
         outcomes: list[tuple[str, str, str]] = []
         u = utter("ビルドが通りました。|The tests were left in English.|main.py を開きました。|"
                   "안녕하세요", outcomes)  # fmt: skip
-        u.lang, u.engine = lookup("ja"), voices["ja"]
-        u.voices = lambda lang: voices[lang.code]
+        u.lang, u.plan = lookup("ja"), voicing.plan(config)
         p.submit(u)
         await drain(p, outcomes, 1)
         await p.close()

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tts_core.config.schema import FilterOptions
+from tts_core.languages.phrases import phrases
 from tts_core.text import credentials
 from tts_core.text import spoken_words as sw
-from tts_core.text.phrases import phrases
 from tts_core.text.speakable import sentences
 
 PEM_RSA = """-----BEGIN RSA PRIVATE KEY-----

@@ -205,20 +205,36 @@ def test_masking_puts_protected_spans_and_glossary_terms_back() -> None:
     assert fake.calls == [["Open a ZQC for ZQA at ZQB now."]]  # protected spans, then terms
 
 
-def test_cache_and_skip_spare_the_model() -> None:
+def test_the_cache_spares_the_model() -> None:
     fake = FakeBackend()
     t = translator(fake)
-    asyncio.run(t.translate(["Done.", "すでに日本語です。"], JA))
+    asyncio.run(t.translate(["Done."], JA))
     asyncio.run(t.translate(["Done."], JA))
     assert fake.calls == [["Done."]]
-    assert (t.counts["cache_hits"], t.counts["skipped"], t.counts["translated"]) == (1, 1, 1)
+    assert (t.counts["cache_hits"], t.counts["translated"]) == (1, 1)
 
 
-def test_no_translation_into_the_source_language_or_when_disabled() -> None:
+def test_no_translation_into_the_source_language() -> None:
     fake = FakeBackend()
     assert asyncio.run(translator(fake).translate(["Done."], EN)) == ["Done."]
-    assert asyncio.run(translator(fake, enabled=False).translate(["Done."], JA)) == ["Done."]
     assert fake.calls == []
+
+
+def test_the_plan_decides_what_goes_to_the_translator() -> None:
+    """One rule, in the voicing stage: translation on and the languages differ; and a sentence
+    already in the target's script (Claude wrote Japanese) is not sent."""
+    from tts_core.config.schema import Config
+    from tts_core.speech.voicing import Voicing
+    from tts_core.translate.service import TranslatorSlot
+
+    voicing = Voicing(None, TranslatorSlot(Path("/nonexistent")), environ={})  # type: ignore[arg-type]
+    plan = voicing.plan(Config(language="ja", translation=TranslationOptions(model="/nonexistent")))
+    assert plan.translate
+    assert voicing.needs_translation(plan, "Done.")
+    assert not voicing.needs_translation(plan, "すでに日本語です。")
+    off = Config(language="ja", translation=TranslationOptions(enabled=False))
+    assert not voicing.plan(off).translate
+    assert not voicing.plan(Config(language="en")).translate
 
 
 @pytest.mark.parametrize("mangle", ["loop", "drop"])

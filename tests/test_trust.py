@@ -23,7 +23,7 @@ from tts_core import client
 from tts_core import paths as _paths
 from tts_core.audio.cache import AudioCache
 from tts_core.config import loader as config_file
-from tts_core.config.schema import VoiceOptions
+from tts_core.config.schema import Config, VoiceOptions
 from tts_core.config.trust import PROJECT_KEYS, TrustStore, split_project
 from tts_core.engines.espeak import EspeakEngine
 from tts_core.engines.gtts import GttsEngine
@@ -94,8 +94,8 @@ def test_a_project_file_keeps_only_the_keys_a_project_may_set() -> None:
     ]  # fmt: skip
     for key in PROJECT_KEYS:  # every allowed key names a real setting
         section, _, name = key.rpartition(".")
-        assert name in (config_file.as_dict(config_file.Config()).get(section, {}) if section
-                        else config_file.as_dict(config_file.Config()))  # fmt: skip
+        defaults = config_file.as_dict(Config())
+        assert name in (defaults.get(section, {}) if section else defaults)
 
 
 def test_a_repository_cannot_send_speech_elsewhere_until_the_user_trusts_it(

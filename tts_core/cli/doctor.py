@@ -40,6 +40,7 @@ def run_checks(p: _paths.Paths, settings: Path, offline: bool = False) -> Iterat
     yield _daemon(p)
     yield _audio()
     from tts_core.config import loader as config_file
+    from tts_core.speech.voicing import translation_target
 
     config = None
     try:
@@ -50,7 +51,7 @@ def run_checks(p: _paths.Paths, settings: Path, offline: bool = False) -> Iterat
     except ClaudeTTSError as exc:
         yield Check("config", "fail", str(exc).splitlines()[-1], "claude-tts config check")
     if config is not None:
-        target = config_file.translation_target(config, os.environ)
+        target = translation_target(config, os.environ)
         if target is None:
             language = config_file.resolve_language(config.language, os.environ).name
             yield Check("translation", "skip", f"no translation ({language})")

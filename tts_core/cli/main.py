@@ -172,7 +172,9 @@ def cmd_say(args: argparse.Namespace, p: _paths.Paths) -> int:
     say = Say(text=text, lang=args.lang, engine=args.engine, wait=not args.no_wait)
     # Waiting, the reply comes when the speech has ended: allow for a long text.
     timeout = 2.0 if args.no_wait else 30.0 + len(text) / 5
-    _check(client.request(say, paths=p, timeout=timeout))
+    reply = _check(client.request(say, paths=p, timeout=timeout))
+    if args.verbose and isinstance(reply, Ok):
+        print(reply.detail)  # "spoken by espeak (en)": which voice really spoke
     return 0
 
 
@@ -188,7 +190,13 @@ def cmd_history(args: argparse.Namespace, p: _paths.Paths) -> int:
         stages = " ".join(f"{k}={v:.0f}ms" for k, v in e["timings"].items())
         print(f"{when} {project} {e['kind']} {e['lang']} {e['outcome']}"
               f"{' (' + e['reason'] + ')' if e['reason'] else ''} {stages}")  # fmt: skip
-        print(f"    {' '.join(e['spoken']) or e['source'][:200]}")
+        for said in e.get("sentences") or ():
+            how = f"{said['engine'] or 'no engine'}{'/' + said['voice'] if said['voice'] else ''}"
+            mark = "" if said["heard"] else " (cut)"
+            tr = ", translated" if said["translated"] else ""
+            print(f"    [{said['lang']}, {how}{tr}] {said['text']}{mark}")
+        if not e.get("sentences"):
+            print(f"    {e['source'][:200]}")
     return 0
 
 
@@ -244,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--lang", help="language of the speech (default: configured)")
     s.add_argument("--engine", help="engine or chain to speak with (default: configured)")
     s.add_argument("-o", "--output", metavar="FILE.wav", help="write a WAV file instead")
+    s.add_argument("-v", "--verbose", action="store_true", help="say which voice spoke it")
     s.add_argument(
         "--no-wait",
         action="store_true",

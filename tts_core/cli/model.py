@@ -78,11 +78,11 @@ def download_model(model: str, p: _paths.Paths) -> str:
 
 def fetch_model_first(p: _paths.Paths) -> None:
     """On the first start, download the translation model here, where progress shows."""
-    from tts_core.config import loader as config_file
+    from tts_core.speech.voicing import translation_target
     from tts_core.translate.backends.base import is_downloaded
 
     config = _user_config(p)
-    if config_file.translation_target(config, os.environ) is None:
+    if translation_target(config, os.environ) is None:
         return
     model = config.translation.model
     try:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -15,7 +14,8 @@ from tts_core.errors import ClaudeTTSError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from tts_core.config.schema import Config
+    from tts_core.config.schema import Config, VoiceOptions
+    from tts_core.engines.base import Engine
     from tts_core.languages.catalog import Language
 
 
@@ -29,33 +29,33 @@ def _user_config(p: _paths.Paths) -> Config:
     return config
 
 
-def _language(value: str | None, config: Config) -> Language:
-    from tts_core.config import loader as config_file
+def _language(value: str | None) -> Language | None:
     from tts_core.languages import catalog as languages
 
-    return (
-        languages.lookup(value)
-        if value
-        else config_file.resolve_language(config.language, os.environ)
-    )
+    return languages.lookup(value) if value else None
 
 
 def say_to_file(text: str, args: argparse.Namespace, p: _paths.Paths) -> int:
-    from dataclasses import replace
-
+    """The daemon's stages without the daemon: each sentence voiced as the daemon would
+    (untranslated: this path loads no model), rendered into one WAV file."""
     from tts_core.audio.pcm import Audio, concat, silence, write_wav
     from tts_core.engines import base as engines
-    from tts_core.engines.chain import build_chain
+    from tts_core.speech.chains import Voices
+    from tts_core.speech.voicing import Voicing
     from tts_core.text import speakable as textfilter
 
     config = _user_config(p)
-    voice = replace(config.voice, engine=args.engine) if args.engine else config.voice
-    lang = _language(args.lang, config)
-    engine = build_chain(voice, lang)
+    voicing = Voicing(Voices(p.cache / "audio", lambda message: None))
+    voicing.chains.apply(config.voice)
+    plan = voicing.plan(config, lang=_language(args.lang), engine=args.engine or "")
 
     async def render() -> list[Audio]:
-        said = textfilter.sentences(text, config.filters, lang.code)
-        return [await engines.render(engine, s, lang) for s in said]
+        sentences = textfilter.speakable(text, plan.filters, plan.target.code, marked=True)
+        clips = []
+        for sentence in sentences:
+            voiced = voicing.voiced(plan, sentence.text, None)
+            clips.append(await engines.render(voiced.engine, voiced.text, voiced.lang))
+        return clips
 
     clips = asyncio.run(render())
     if not clips:
@@ -70,6 +70,8 @@ def say_to_file(text: str, args: argparse.Namespace, p: _paths.Paths) -> int:
 def cmd_preview(args: argparse.Namespace, p: _paths.Paths) -> int:
     from dataclasses import replace
 
+    from tts_core.languages.phrases import render
+    from tts_core.speech.voicing import Voicing
     from tts_core.text import speakable as textfilter
 
     if args.file in (None, "-"):
@@ -80,37 +82,53 @@ def cmd_preview(args: argparse.Namespace, p: _paths.Paths) -> int:
         except OSError as exc:
             raise ClaudeTTSError(f"cannot read {args.file}: {exc.strerror or exc}") from None
     config = _user_config(p)
-    options = config.filters
     if args.code:
-        options = replace(options, code_blocks=args.code)
-    lang = _language(args.lang, config)
-    said = textfilter.speakable(text, options, lang.code)
+        config = replace(config, filters=replace(config.filters, code_blocks=args.code))
+    plan = Voicing(_NoChains()).plan(config, lang=_language(args.lang))
+    said = textfilter.speakable(text, plan.filters, plan.target.code, marked=True)
     if not args.translate:
-        for sentence in said:
-            print(sentence.text)
+        for sentence in said:  # as said untranslated: each in the language it is written in
+            lang = Voicing.language_of(plan, sentence.text, None)
+            print(render(sentence.text, lang.code))
         return 0
-    from tts_core.languages import catalog as languages
     from tts_core.speech.utterance import staged
     from tts_core.translate.service import Translator
 
-    translator = Translator(
-        config.translation, languages.lookup(config.source_language), p.cache / "models"
-    )
-    texts = [s.text for s in said if not s.announcement]
+    translator = Translator(config.translation, plan.source, p.cache / "models")
+    voicing = Voicing(_NoChains(), None)
+    todo = [s.text for s in said if not s.announcement and plan.translate]
 
     async def as_the_daemon_does() -> list[str]:
         # The same stages as the daemon's: the first sentence alone, then the same batches.
         return [
-            out for batch in staged(texts) for out in await translator.translate(list(batch), lang)
+            out
+            for batch in staged(todo)
+            for out in await translator.translate(list(batch), plan.target)
         ]
 
     translated = iter(asyncio.run(as_the_daemon_does()))
     if translator.error:
         print(f"warning: not translated: {translator.error}", file=sys.stderr)
     for sentence in said:
-        shown = sentence.text if sentence.announcement else next(translated)
-        print(f"{sentence.text}\t{shown}")
+        source = render(sentence.text, plan.source.code)
+        if sentence.announcement or not plan.translate:
+            shown, went = sentence.text, None
+        else:
+            shown = next(translated)
+            went = shown != sentence.text
+        lang = voicing.language_of(plan, shown, went)
+        print(f"{source}\t{render(shown, lang.code)}")
     return 0
+
+
+class _NoChains:
+    """Preview chooses no voice."""
+
+    def apply(self, voice: VoiceOptions) -> None:
+        pass
+
+    def chain_for(self, voice: VoiceOptions, lang: Language) -> Engine:
+        raise NotImplementedError
 
 
 def cmd_config(args: argparse.Namespace, p: _paths.Paths) -> int:

@@ -335,14 +335,6 @@ def resolve_language(value: str, environ: Mapping[str, str]) -> languages.Langua
     return languages.resolve(value, environ)
 
 
-def translation_target(config: Config, environ: Mapping[str, str]) -> languages.Language | None:
-    """The language speech is translated into, or None when it needs no translation (turned
-    off, or the spoken language is the source language)."""
-    target = resolve_language(config.language, environ)
-    source = languages.lookup(config.source_language)
-    return target if config.translation.enabled and target.nllb != source.nllb else None
-
-
 def as_dict(config: Config) -> dict[str, Any]:
     """Plain data (lists for tuples), ready for YAML or JSON."""
 

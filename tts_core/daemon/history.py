@@ -1,8 +1,10 @@
 """The last utterances and what each stage cost them: ``claude-tts history``, ``replay``, and
-the p50/p95 timings in ``status``."""
+the p50/p95 timings in ``status``. Each sentence is a typed record (``speech.utterance.Said``):
+what was said, in which language, by which engine and voice, translated or not, heard or cut."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import deque
 from typing import Any
@@ -29,8 +31,10 @@ class History:
                 "priority": utterance.priority.name.lower(),
                 "lang": utterance.lang.code,
                 "source": utterance.text[:2000],
-                "spoken": list(utterance.spoken),
-                "heard": list(utterance.heard),
+                "sentences": [dataclasses.asdict(said) for said in utterance.said],
+                "to_say": list(utterance.sentences),
+                "spoken": utterance.spoken,
+                "heard": utterance.heard,
                 "outcome": outcome,
                 "reason": reason,
                 "timings": {k: round(v, 1) for k, v in utterance.timings.items()},

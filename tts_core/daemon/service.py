@@ -23,7 +23,7 @@ from tts_core.claude_code.events import (
     Speak,
 )  # fmt: skip
 from tts_core.config import loader as config_file
-from tts_core.config.schema import Config, FilterOptions, Rule, VoiceOptions
+from tts_core.config.schema import Config, Rule
 from tts_core.config.state import SETTLE_S, ConfigState
 from tts_core.config.watch import ConfigWatcher
 from tts_core.daemon.books import Accounting, Ticket
@@ -31,8 +31,6 @@ from tts_core.daemon.history import History
 from tts_core.daemon.intake import Intake
 from tts_core.daemon.journal import Journal
 from tts_core.daemon.server import Server
-from tts_core.daemon.voices import Voices
-from tts_core.engines.base import Engine
 from tts_core.engines.registry import chain_names
 from tts_core.errors import AudioUnavailable, EngineError
 from tts_core.languages import catalog as languages
@@ -52,9 +50,11 @@ from tts_core.protocol import (
     StatusReply,
     StatusRequest,
 )  # fmt: skip
+from tts_core.speech.chains import Voices
 from tts_core.speech.pipeline import Pipeline
 from tts_core.speech.policy import Priority  # fmt: skip
 from tts_core.speech.utterance import Utterance
+from tts_core.speech.voicing import Plan, Voicing
 from tts_core.text import rules as user_rules
 from tts_core.text import speakable as textfilter
 from tts_core.translate.service import TranslatorSlot
@@ -77,9 +77,11 @@ class Daemon:
         self._tasks: set[asyncio.Task[None]] = set()
         self.settings = ConfigState(paths.config / config_file.USER_FILE, paths.trusted_projects)
         self.settings.reload()  # the user's own file, before anything is served
-        self.voices = Voices(paths.cache / "audio", self.accounts.error)
         self.player = Player()
-        self.translators = TranslatorSlot(paths.cache / "models")
+        self.voicing = Voicing(
+            Voices(paths.cache / "audio", self.accounts.error),
+            TranslatorSlot(paths.cache / "models"),
+        )
         self.history = History()
         self.intake = Intake(
             self.accounts,
@@ -96,6 +98,7 @@ class Daemon:
             self._split,
             on_error=self.accounts.error,
             on_finished=self.history.record,
+            voicing=self.voicing,
         )
         self.server = Server(paths.socket, self.handle)
 
@@ -107,14 +110,11 @@ class Daemon:
 
     def _apply(self, config: Config) -> None:
         """Make the daemon follow ``config`` from the next utterance on."""
-        self.language = config_file.resolve_language(config.language, os.environ)
         logging.getLogger().setLevel(config.log_level)
         if self.player.wanted_device != config.voice.output_device:
             self.player.wanted_device = config.voice.output_device
             self.player.device_name = None
-        self.voices.apply(config.voice)
-        source = languages.lookup(config.source_language)
-        self.translators.apply(config.translation, source, self.language)
+        self.voicing.apply(config)
 
     def _split(self, utterance: Utterance) -> list[textfilter.Sentence]:
         """The text filter (on a worker thread: the pipeline calls it there)."""
@@ -124,7 +124,8 @@ class Daemon:
         def slow(rule: Rule) -> None:
             loop.call_soon_threadsafe(self._rule_too_slow, rule)
 
-        return textfilter.speakable(utterance.text, utterance.filters, utterance.lang.code, slow)
+        filters = utterance.plan.filters if utterance.plan is not None else None
+        return textfilter.speakable(utterance.text, filters, utterance.lang.code, slow, marked=True)
 
     def _rule_too_slow(self, rule: Rule) -> None:
         if rule.pattern not in self.rules_off:
@@ -132,12 +133,12 @@ class Daemon:
             self.accounts.error(self.rules_off[rule.pattern])
             log.error("%s", self.rules_off[rule.pattern])
 
-    def _filters(self, config: Config) -> FilterOptions:
-        """The config's filters less the rules that were switched off."""
+    def _without_slow_rules(self, config: Config) -> Config:
+        """``config`` less the rules that were switched off for running out of time."""
         if not self.rules_off or not config.filters.rules:
-            return config.filters
+            return config
         rules = tuple(r for r in config.filters.rules if r.pattern not in self.rules_off)
-        return replace(config.filters, rules=rules)
+        return replace(config, filters=replace(config.filters, rules=rules))
 
     def reload_config(self) -> None:
         """The config file changed (the watcher says so, on the loop): read it in a thread, so
@@ -152,26 +153,18 @@ class Daemon:
         if changed:
             self._apply(self.config)
 
-    def chain_for(self, voice: VoiceOptions, lang: Language) -> Engine:
-        """The engine chain for voice settings and a language (built once, then reused)."""
-        return self.voices.chain_for(voice, lang)
-
     def status(self) -> dict[str, Any]:
-        engine = self.chain_for(self.config.voice, self.language)  # what the next turn uses
         return {
             "version": __version__,
             "pid": os.getpid(),
             "uptime_s": round(time.time() - self.started, 3),
             "socket": str(self.paths.socket),
             "log_file": str(self.paths.daemon_log),
-            "language": self.language.code,
-            "engine": engine.name,
-            "engines": self.voices.stats(engine),
+            **self.voicing.status(self.config),  # language, engine chain, who spoke, translation
             "audio_device": self.player.device_name,
             "speaking": self.pipeline.speaking,
             "queue_length": self.pipeline.queue_length,
             "config": {**self.settings.status(), "rules_off": list(self.rules_off.values())},
-            "translation": self.translators.stats(),
             **self.accounts.status(),
             "timings": self.history.timings(),
             **self.intake.status(),
@@ -209,40 +202,35 @@ class Daemon:
 
     def _on_say(self, message: Say) -> Message | Awaitable[Message]:
         try:
-            lang = languages.lookup(message.lang) if message.lang else self.language
-            voice = self.config.voice
+            lang = languages.lookup(message.lang) if message.lang else None
             if message.engine:
-                chain_names(message.engine, lang)
-                voice = replace(voice, engine=message.engine)
+                chain_names(message.engine, lang or languages.lookup("en"))
         except (languages.UnknownLanguage, EngineError) as exc:
             return Error("bad_field", str(exc))
         speak = Speak(message.text, "", Priority.MESSAGE, "say")
-        ticket = self.accounts.ticket()
-        chain = self.chain_for(voice, lang)
-        if not message.wait:
-            self._speak(speak, self.config, lang=lang, engine=chain, voice=voice, ticket=ticket)
-            return Ok("queued")
-        done: asyncio.Future[tuple[str, str]] = asyncio.get_running_loop().create_future()
-        self._speak(
-            speak, self.config, lang=lang, engine=chain, done=done, voice=voice, ticket=ticket
-        )
-        return self._said(done)
+        done: asyncio.Future[tuple[str, str, str]] = asyncio.get_running_loop().create_future()
+        plan = self._plan(self.config, lang=lang, engine=message.engine or "")
+        self._speak(speak, self.config, plan=plan, ticket=self.accounts.ticket(), done=done)
+        return self._said(done) if message.wait else Ok("queued")
 
     @staticmethod
-    async def _said(done: asyncio.Future[tuple[str, str]]) -> Message:
-        outcome, reason = await done
+    async def _said(done: asyncio.Future[tuple[str, str, str]]) -> Message:
+        outcome, reason, voices = await done
         if outcome == "spoken":
-            return Ok("spoken")
+            return Ok(f"spoken by {voices}")
         return Error("not_spoken", f"nothing was heard: {outcome}: {reason or 'no reason given'}")
 
     def _on_replay(self, message: Replay) -> Message:
         if not self.history.entries:
             return Error("empty", "nothing has been spoken yet")
         last = self.history.entries[-1]
-        speak = Speak(last["source"], last["session_id"], Priority.MESSAGE, "replay")
-        lang = languages.lookup(last["lang"])
-        self._speak(speak, self.config, lang=lang, ticket=self.accounts.ticket())
-        said, heard = len(last["spoken"]), len(last.get("heard", []))
+        # Every sentence the filter made of it, whole (history keeps the source text only in
+        # part), said again through the same stages.
+        text = "\n\n".join(last["to_say"]) or last["source"]
+        speak = Speak(text, last["session_id"], Priority.MESSAGE, "replay")
+        plan = self._plan(self.config, lang=languages.lookup(last["lang"]))
+        self._speak(speak, self.config, plan=plan, ticket=self.accounts.ticket())
+        said, heard = len(last["spoken"]), len(last["heard"])
         if heard < said:
             return Ok(
                 f"queued; last time {heard} of {said} sentences were heard ({last['reason']})"
@@ -257,52 +245,44 @@ class Daemon:
         """Begin a graceful stop (a shutdown request, or the first signal)."""
         self._stop.set()
 
+    def _plan(self, config: Config, *, lang: Language | None = None, engine: str = "") -> Plan:
+        return self.voicing.plan(self._without_slow_rules(config), lang=lang, engine=engine)
+
     def _speak(
         self,
         speak: Speak,
         config: Config,
         *,
         ticket: Ticket,
-        lang: Language | None = None,
-        engine: Engine | None = None,
+        plan: Plan | None = None,
         project: str = "",
         hook_ms: float | None = None,
-        done: asyncio.Future[tuple[str, str]] | None = None,
-        voice: VoiceOptions | None = None,
+        done: asyncio.Future[tuple[str, str, str]] | None = None,
     ) -> None:
-        """Queue ``speak`` in the pipeline; its outcome closes ``ticket``."""
+        """Queue ``speak`` in the pipeline, voiced by ``plan`` (``config``'s by default); its
+        outcome closes ``ticket``."""
 
         def finished(outcome: str, reason: str) -> None:
             ticket.close(outcome, reason)
             if done is not None and not done.done():
-                done.set_result((outcome, reason))
+                voices = ", ".join(dict.fromkeys(f"{s.engine} ({s.lang})" for s in utterance.said))
+                done.set_result((outcome, reason, voices or "no voice"))
 
-        if lang is None:
-            lang = config_file.resolve_language(config.language, os.environ)
-        self.pipeline.submit(
-            Utterance(
-                text=speak.text,
-                session_id=speak.session_id,
-                priority=speak.priority,
-                kind=speak.kind,
-                lang=lang,
-                engine=engine or self.chain_for(config.voice, lang),
-                voices=lambda other: self.chain_for(voice or config.voice, other),
-                source=languages.lookup(config.source_language),
-                filters=self._filters(config),
-                translate=(
-                    self.translators.translate
-                    if self.translators.translates(config.translation, lang)
-                    else None
-                ),
-                volume=config.voice.volume,
-                stale_after_s=config.sessions.stale_after_s,
-                project=project,
-                cue=config.sessions.speaker_cue,
-                timings={"hook": hook_ms} if hook_ms is not None else {},
-                on_done=finished,
-            )
+        plan = plan or self._plan(config)
+        utterance = Utterance(
+            text=speak.text,
+            session_id=speak.session_id,
+            priority=speak.priority,
+            kind=speak.kind,
+            lang=plan.target,
+            plan=plan,
+            stale_after_s=config.sessions.stale_after_s,
+            project=project,
+            cue=config.sessions.speaker_cue,
+            timings={"hook": hook_ms} if hook_ms is not None else {},
+            on_done=finished,
         )
+        self.pipeline.submit(utterance)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(coro)

@@ -94,6 +94,11 @@ class ChainEngine:
         return ", ".join(e.name for e in self.engines)
 
     async def stream(self, text: str, lang: Language) -> AsyncIterator[Audio]:
+        async for _, part in self.stream_from(text, lang):
+            yield part
+
+    async def stream_from(self, text: str, lang: Language) -> AsyncIterator[tuple[str, Audio]]:
+        """The sentence's audio, each part with the name of the engine that made it."""
         remaining = text
         errors: list[str] = []
         for engine in self.engines:
@@ -111,13 +116,13 @@ class ChainEngine:
             cached = cache.get(key) if cache is not None else None
             if cached is not None:
                 self.used[engine.name] += 1
-                yield cached
+                yield engine.name, cached
                 return
             parts: list[Audio] = []
             try:
                 async for part in engine.stream(remaining, lang):
                     parts.append(part)
-                    yield part
+                    yield engine.name, part
             except EngineError as exc:
                 self.failed[engine.name] += 1
                 self.last_failure = f"{engine.name}: {exc}"

@@ -1,9 +1,12 @@
 """The speech pipeline: the one place where the stage order is written.
 
-    utterance (markdown) -> text.speakable -> translate -> engine.stream -> player.play
+    utterance (markdown) -> text.speakable -> translate -> voice (language, phrases, engine)
+        -> engine.stream -> player.play
 
-Sentences overlap: while one plays, the next is synthesized. Adapters are handed in (tests hand
-in fakes); this module imports no engine, device or network library.
+Sentences overlap: while one plays, the next is synthesized. How each sentence is voiced is
+the :class:`~tts_core.speech.voicing.Voicing`'s decision, from the utterance's plan; the order
+of the stages is written here and only here. Adapters are handed in (tests hand in fakes); this
+module imports no engine, device or network library.
 """
 
 from __future__ import annotations
@@ -15,22 +18,23 @@ import itertools
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
 from tts_core.audio.pcm import Audio, chime
 from tts_core.engines.base import Engine
 from tts_core.errors import AudioUnavailable, EngineError
-from tts_core.languages.catalog import Language, UnknownLanguage, lookup
-from tts_core.languages.scripts import spoken_in
+from tts_core.languages.phrases import render
 from tts_core.speech.policy import Priority, admit
 from tts_core.speech.utterance import (
     MAX_QUEUE,
     AudioSink,
     Outcome,
+    Said,
     Utterance,
     staged,
 )
+from tts_core.speech.voicing import Voiced, Voicing
 from tts_core.text.speakable import Sentence
 
 log = logging.getLogger(__name__)
@@ -44,7 +48,7 @@ class _Heard:
     """In the playback queue after a sentence's last part: once it is reached, that sentence
     was played to the end."""
 
-    text: str
+    said: Said
 
 
 class Pipeline:
@@ -57,10 +61,12 @@ class Pipeline:
         on_error: Callable[[str], None] = lambda message: None,
         on_finished: Callable[[Utterance, Outcome, str], None] = lambda u, o, r: None,
         default_engine: Engine | None = None,
+        voicing: Voicing | None = None,
     ) -> None:
         self.default_engine = default_engine
-        """The voice of utterances that name none (tests and benches; the daemon names one per
-        utterance, from that utterance's settings)."""
+        """The voice of utterances without a plan (tests and benches; the daemon plans every
+        utterance)."""
+        self.voicing = voicing
         self.player = player
         self.split = split
         self.on_error = on_error
@@ -194,34 +200,45 @@ class Pipeline:
                 self._pending = None
             self._done(utterance, outcome, reason)
 
-    async def _translate(self, utterance: Utterance, batch: Sequence[Sentence]) -> list[str]:
-        texts = [s.text for s in batch]
-        todo = [i for i, s in enumerate(batch) if not s.announcement]  # ours: already in lang
-        if utterance.translate is None or not todo:
-            return texts
+    async def _translate(
+        self, utterance: Utterance, batch: Sequence[Sentence]
+    ) -> list[tuple[str, bool | None]]:
+        """Each sentence of ``batch`` translated where the plan says so: (text, True/False
+        when it went to the translator, None when it did not need to)."""
+        out: list[tuple[str, bool | None]] = [(s.text, None) for s in batch]
+        plan, voicing = utterance.plan, self.voicing
+        if plan is None or voicing is None:
+            return out
+        todo = [i for i, s in enumerate(batch)  # announcements are ours: already in its language
+                if not s.announcement and voicing.needs_translation(plan, s.text)]  # fmt: skip
+        if not todo:
+            return out
+        texts = [batch[i].text for i in todo]
         try:
-            translated = await utterance.translate([texts[i] for i in todo], utterance.lang)
+            translated = await voicing.translate(plan, texts)
         except Exception:
             log.exception("translation failed; speaking the source text")
-            return texts
-        for i, text in zip(todo, translated, strict=True):
-            texts[i] = text
-        return texts
+            translated = texts
+        for i, source, text in zip(todo, texts, translated, strict=True):
+            out[i] = (text, text != source)
+        return out
 
-    @staticmethod
-    def _voice(utterance: Utterance, text: str, engine: Engine) -> tuple[Language, Engine]:
-        """The language ``text`` is really in (by its script) and the voice for it."""
-        if utterance.voices is None:
-            return utterance.lang, engine
-        source = utterance.source.nllb if utterance.source else "eng_Latn"
-        code = spoken_in(text, utterance.lang.nllb, source)
-        if code == utterance.lang.nllb:
-            return utterance.lang, engine
-        try:
-            lang = lookup(code)
-        except UnknownLanguage:
-            return utterance.lang, engine
-        return lang, utterance.voices(lang)
+    def _voiced(self, utterance: Utterance, text: str, translated: bool | None) -> Voiced:
+        plan, voicing = utterance.plan, self.voicing
+        if plan is not None and voicing is not None:
+            return voicing.voiced(plan, text, translated)
+        if self.default_engine is None:
+            raise EngineError("no voice for this utterance")
+        lang = utterance.lang
+        return Voiced(render(text, lang.code), lang, self.default_engine, None, False)
+
+    async def _parts(self, voiced: Voiced) -> AsyncIterator[tuple[str, Audio]]:
+        if self.voicing is not None:
+            async for item in self.voicing.speak(voiced):
+                yield item
+        else:
+            async for part in voiced.engine.stream(voiced.text, voiced.lang):
+                yield voiced.engine.name, part
 
     async def _speak(self, utterance: Utterance) -> tuple[Outcome, str]:
         timings = utterance.timings
@@ -230,6 +247,7 @@ class Pipeline:
         # keep answering the hooks and status meanwhile.
         sentences = await asyncio.to_thread(self.split, utterance)
         timings["filter"] = (time.perf_counter() - t0) * 1000
+        utterance.sentences = [s.text for s in sentences]
         if not sentences:
             return "dropped", "nothing_to_say"
         chime = False
@@ -243,9 +261,6 @@ class Pipeline:
         # A producer synthesizes ahead (sentence n+1 while n plays; network engines hand over
         # each part as it arrives) into a small queue; this loop plays what it finds there.
         queue: asyncio.Queue[Audio | _Heard | None] = asyncio.Queue(maxsize=LOOKAHEAD_PARTS)
-        engine = utterance.engine or self.default_engine
-        if engine is None:
-            raise EngineError("no voice for this utterance")
         errors: list[str] = []
 
         async def produce() -> None:
@@ -253,17 +268,19 @@ class Pipeline:
                 for batch in staged(sentences):
                     t1 = time.perf_counter()
                     texts = await self._translate(utterance, batch)
-                    if utterance.translate is not None:
+                    if any(translated is not None for _, translated in texts):
                         timings.setdefault("translate", (time.perf_counter() - t1) * 1000)
-                    for text in texts:
-                        utterance.spoken.append(text)
-                        lang, voice = self._voice(utterance, text, engine)
+                    for text, translated in texts:
+                        voiced = self._voiced(utterance, text, translated)
+                        said = Said(voiced.text, voiced.lang.code, voiced.voice, voiced.translated)
+                        utterance.said.append(said)
                         t2 = time.perf_counter()
                         try:
-                            async for part in voice.stream(text, lang):
+                            async for engine, part in self._parts(voiced):
+                                said.engine = engine
                                 timings.setdefault("synthesize", (time.perf_counter() - t2) * 1000)
                                 await queue.put(part)
-                            await queue.put(_Heard(text))  # played to here: heard whole
+                            await queue.put(_Heard(said))  # played to here: heard whole
                         except EngineError as exc:  # this sentence is lost; the next may work
                             errors.append(str(exc))
             finally:
@@ -279,10 +296,11 @@ class Pipeline:
                 if self._cancelled_reason:
                     break
                 if isinstance(audio, _Heard):
-                    utterance.heard.append(audio.text)
+                    audio.said.heard = True
                     continue
                 timings.setdefault("first_audio", (time.monotonic() - utterance.created) * 1000)
-                if not await self.player.play(audio.with_gain(utterance.volume)):
+                volume = utterance.plan.volume if utterance.plan is not None else 1.0
+                if not await self.player.play(audio.with_gain(volume)):
                     break
                 played += 1
         except asyncio.CancelledError:

@@ -1,27 +1,26 @@
-"""What the pipeline is handed: an :class:`Utterance` (something to say, with its adapters),
-the :class:`AudioSink` it plays into, and :func:`staged`, the order sentences are translated
-in (shared with ``claude-tts preview --translate``). Imports no engine, device or network
-library.
+"""What the pipeline is handed: an :class:`Utterance` (something to say, with the
+:class:`~tts_core.speech.voicing.Plan` of how it is voiced), the :class:`AudioSink` it plays
+into, :class:`Said` (what became of each sentence) and :func:`staged`, the order sentences are
+translated in (shared with ``claude-tts preview --translate``). Imports no engine, device or
+network library.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from tts_core.audio.pcm import Audio
-from tts_core.config.schema import FilterOptions
-from tts_core.engines.base import Engine
 from tts_core.languages.catalog import Language
 from tts_core.speech.policy import Priority
+from tts_core.speech.voicing import Plan
 
 _T = TypeVar("_T")
 TRANSLATE_BATCH = 4
 MAX_QUEUE = 64
 """Utterances waiting at most; beyond, the oldest unimportant one is dropped."""
-Translate = Callable[[list[str], Language], Awaitable[list[str]]]
 
 Outcome = str
 """``spoken``, ``dropped`` or ``failed``."""
@@ -48,6 +47,23 @@ class AudioSink(Protocol):
 
 
 @dataclass
+class Said:
+    """One sentence handed to a voice, and what became of it (``history`` shows these)."""
+
+    text: str
+    """What the voice was given (after translation, our phrases in its language)."""
+    lang: str
+    """The language it was spoken in (its code)."""
+    voice: str | None
+    """The voice setting it was spoken with (None: the language's default)."""
+    translated: bool
+    engine: str = ""
+    """The engine that spoke it ("" when none could)."""
+    heard: bool = False
+    """Played to the end (False: cut, or its synthesis failed)."""
+
+
+@dataclass
 class Utterance:
     """Something to say, for one Claude Code session."""
 
@@ -56,21 +72,10 @@ class Utterance:
     priority: Priority
     kind: str
     lang: Language
-    engine: Engine | None = field(default=None, repr=False)
-    """The voice for this utterance (the daemon always names one); None takes the pipeline's
-    ``default_engine``."""
-    voices: Callable[[Language], Engine] | None = field(default=None, repr=False)
-    """The voice for another language, for a sentence that is not in ``lang`` (English left
-    untranslated, Japanese that Claude wrote in an English setting); None: ``engine`` speaks
-    everything."""
-    source: Language | None = field(default=None, repr=False)
-    """The language Claude writes (what untranslated text is in); None: English."""
-    filters: FilterOptions = field(default_factory=FilterOptions, repr=False)
-    """What of the markdown is spoken (the settings of this utterance's project)."""
-    translate: Translate | None = field(default=None, repr=False)
-    """Translation into ``lang``; None speaks the text as written."""
-    volume: float = 1.0
-    """Gain applied to this utterance's audio (0 to 1)."""
+    """The language asked for (the plan's target)."""
+    plan: Plan | None = field(default=None, repr=False)
+    """How it is voiced (the daemon always makes one); None: the pipeline's default voice,
+    untranslated."""
     stale_after_s: float = 60.0
     """Dropped instead of spoken if it waited longer than this in the queue."""
     project: str = ""
@@ -78,10 +83,11 @@ class Utterance:
     cue: str = "none"
     """When another session spoke last: say the project's name first (``name``), play a
     ``chime``, or nothing (``none``)."""
-    spoken: list[str] = field(default_factory=list, repr=False)
-    """What was handed to the voice, sentence by sentence (after translation)."""
-    heard: list[str] = field(default_factory=list, repr=False)
-    """The sentences whose audio was played to the end (a cut utterance has fewer)."""
+    sentences: list[str] = field(default_factory=list, repr=False)
+    """What the text filter made of it: every sentence to say, before translation (``replay``
+    says them again: whole, however long the answer)."""
+    said: list[Said] = field(default_factory=list, repr=False)
+    """Each sentence handed to a voice, in order."""
     timings: dict[str, float] = field(default_factory=dict, repr=False)
     """Milliseconds per stage: filter, translate (first batch), synthesize (first part),
     first_audio (from queued to the first sample played)."""
@@ -89,3 +95,13 @@ class Utterance:
     created: float = field(default_factory=time.monotonic)
     queued_at: float = field(default_factory=time.time)
     """Wall-clock time it was queued (for history)."""
+
+    @property
+    def spoken(self) -> list[str]:
+        """What was handed to the voice, sentence by sentence (after translation)."""
+        return [s.text for s in self.said]
+
+    @property
+    def heard(self) -> list[str]:
+        """The sentences whose audio was played to the end (a cut utterance has fewer)."""
+        return [s.text for s in self.said if s.heard]

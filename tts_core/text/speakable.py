@@ -9,6 +9,7 @@ identifiers and :mod:`sentences` splits and caps the sentences.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -16,9 +17,9 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from tts_core.config.schema import FilterOptions
+from tts_core.languages.phrases import MARKER, markers, phrases
 from tts_core.text import rules as user_rules
 from tts_core.text import spoken_words as sw
-from tts_core.text.phrases import phrases
 from tts_core.text.sentences import cap_length, split_sentences
 
 _TASK = re.compile(r"^(\s*(?:[-*+]|\d+[.)])\s+)\[([ xX])\]\s+", re.M)
@@ -70,6 +71,8 @@ def speakable(
     options: FilterOptions | None = None,
     lang: str = "en",
     on_slow_rule: user_rules.OnTimeout = lambda rule: None,
+    *,
+    marked: bool = False,
 ) -> list[Sentence]:
     """The sentences to speak for one message, in order.
 
@@ -78,18 +81,22 @@ def speakable(
         options: filter settings; defaults if None.
         lang: language of our own announcements ("code block", "and more").
         on_slow_rule: told of a ``filters.rules`` entry that ran out of time (it was skipped).
+        marked: leave inline phrases ("a link to x", "line 4") as markers, for the voicing
+            stage to say in the language each sentence ends up in
+            (:func:`tts_core.languages.phrases.render`); else they are written in ``lang``.
 
     Returns:
         Non-empty sentences with markup, code, URLs and secrets removed.
     """
     opts = options or FilterOptions()
-    words = phrases(lang)
+    words = {**phrases(lang), **markers()} if marked else phrases(lang)
     # At most max_chars are spoken: markdown needs some context around them, not megabytes (a
     # 16 MB message would hold the daemon's event loop for seconds in the parser).
     text = text[: max(READ_AT_MOST, 25 * opts.max_chars)]
+    # Secrets go first: a rule (even the user's own) must never split one past the filter.
+    text = sw.hide_private_keys(_HIDDEN_BLOCK.sub("\n", text))
     text = user_rules.apply_replacements(text, opts.rules, on_slow_rule)
     text = _TASK.sub(lambda m: m.group(1) + words["done" if m.group(2) in "xX" else "todo"], text)
-    text = sw.hide_private_keys(_HIDDEN_BLOCK.sub("\n", text))
     blocks = _blocks(_parser().parse(text), opts, words)
     out: list[Sentence] = []
     total = 0
@@ -155,6 +162,16 @@ def _code_block(tok: Token, opts: FilterOptions, words: dict[str, str]) -> list[
     return [Sentence(words["code"], announcement=True)]
 
 
+def _outside_markers(text: str, change: Callable[[str], str]) -> str:
+    """``change`` applied to the text between inline-phrase markers, the markers kept."""
+    out: list[str] = []
+    at = 0
+    for m in MARKER.finditer(text):
+        out += [change(text[at : m.start()]), m.group(0)]
+        at = m.end()
+    return "".join([*out, change(text[at:])])
+
+
 def _is_diff_or_log(text: str) -> bool:
     lines = [line for line in text.splitlines() if line.strip()]
     if len(lines) < 2:
@@ -203,7 +220,8 @@ def _prose(text: str, opts: FilterOptions, words: dict[str, str]) -> str:
 
 
 def _clean(text: str, words: dict[str, str]) -> str:
-    text = sw.drop_symbols(text.replace(sw.SECRET, words["secret"]).replace(sw.ID, words["id"]))
+    text = text.replace(sw.SECRET, words["secret"]).replace(sw.ID, words["id"])
+    text = _outside_markers(text, sw.drop_symbols)
     text = _LEFTOVER_MARKUP.sub(" ", text)
     text = re.sub(r"\s+", " ", text)
     text = re.sub(r" +(?=[.,;:!?](?:\s|$))", "", text).strip()

@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tts_core.languages.phrases import MARKER
 from tts_core.languages.scripts import SCRIPTS, script_of
 
 _CHUNK = re.compile(r"[\w./~-]+")
@@ -57,13 +58,17 @@ class Masked:
 
 
 def mask(text: str, glossary: dict[str, str]) -> Masked:
-    """Swap protected spans (whole: see :func:`_protected`), then glossary terms (whole words,
-    any case, outside protected spans: ``daemon`` in ``daemon.py`` stays) for placeholders."""
+    """Swap our inline-phrase markers, protected spans (whole: see :func:`_protected`), then
+    glossary terms (whole words, any case, outside protected spans: ``daemon`` in ``daemon.py``
+    stays) for placeholders. A marker comes back as it was: the voicing stage says it in the
+    language the sentence ends up in."""
     originals: list[str] = []
 
     def swap(value: str) -> str:
         originals.append(value)
         return _placeholder(len(originals) - 1)
+
+    text = MARKER.sub(lambda m: swap(m.group(0)), text)
 
     def protect(match: re.Match[str]) -> str:
         run = match.group(0)

@@ -1,5 +1,6 @@
-"""The translation stage: which sentences need translating, a cache, masking, sanity checks,
-and the model loaded once, in the background.
+"""The translation stage: a cache, masking, sanity checks, and the model loaded once, in the
+background. Which sentences are translated is not decided here: the voicing stage
+(:mod:`tts_core.speech.voicing`) hands over only those that need it.
 
 Sentences are translated one by one (NLLB drops sentences when given several at once) but in a
 batch when several are waiting. A translation that lost a placeholder, loops or has an absurd
@@ -20,7 +21,7 @@ from tts_core.config.schema import TranslationOptions
 from tts_core.languages.catalog import Language
 from tts_core.translate.backends.auto import load_backend
 from tts_core.translate.backends.base import Backend, TranslationError
-from tts_core.translate.masking import degenerate, in_script, mask, unmask
+from tts_core.translate.masking import degenerate, mask, unmask
 
 log = logging.getLogger(__name__)
 CACHE_SIZE = 2048
@@ -70,13 +71,11 @@ class Translator:
         self._cache: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._run_lock = threading.Lock()
         self._loaded = threading.Event()
+        self._warmed: set[str] = set()
 
     def wait_loaded(self, timeout: float | None = None) -> bool:
         """Block until loading ended (ready or failed); False on timeout."""
         return self._loaded.wait(timeout)
-
-    def needed(self, target: Language) -> bool:
-        return self.options.enabled and target.nllb != self.source.nllb
 
     def start(self, warm: Language | None = None) -> None:
         """Begin loading the model in a background thread (once), then get it ready for the
@@ -90,8 +89,11 @@ class Translator:
         """Get a loaded model ready for another target language in the background (the user
         changed ``language``), so that its first sentence does not pay for it."""
         backend = self.backend
-        if self.state != "ready" or backend is None or not self.needed(target):
+        if self.state != "ready" or backend is None or target.nllb in self._warmed:
             return
+        if target.nllb == self.source.nllb:
+            return  # nothing to translate into
+        self._warmed.add(target.nllb)
 
         def run() -> None:
             with self._run_lock:
@@ -110,7 +112,8 @@ class Translator:
             self.state, self.error = "failed", f"{type(exc).__name__}: {exc}"
             log.exception("translation model failed to load")
         else:
-            if warm is not None and self.needed(warm):
+            if warm is not None and warm.nllb != self.source.nllb:
+                self._warmed.add(warm.nllb)
                 self._prepare(self.backend, warm.nllb)
             self.state, self.load_s = "ready", time.monotonic() - t0
             log.info("translation model ready in %.1f s (%s)", self.load_s, self.backend.name)
@@ -123,17 +126,15 @@ class Translator:
             log.exception("could not get the translation model ready for %s", tgt)
 
     async def translate(self, texts: list[str], target: Language) -> list[str]:
-        """Each text in ``target``, or unchanged when it needs or allows no translation."""
-        if not texts or not self.needed(target):
+        """Each text in ``target`` (unchanged where the model is missing or its translation
+        was rejected)."""
+        if not texts or target.nllb == self.source.nllb:
             return texts
         out: list[str | None] = [None] * len(texts)
         todo: list[int] = []
         for i, text in enumerate(texts):
             cached = self._cache.get((target.nllb, text))
-            if in_script(text, target.nllb):
-                out[i] = text  # already in the target language (Claude wrote Japanese)
-                self.counts["skipped"] += 1
-            elif cached is not None:
+            if cached is not None:
                 self._cache.move_to_end((target.nllb, text))
                 out[i] = cached
                 self.counts["cache_hits"] += 1
@@ -210,7 +211,7 @@ class Translator:
 class TranslatorSlot:
     """The daemon's current translator. Cheap settings apply at once; a new model, backend,
     device or dtype loads in the background while the old one keeps translating, then takes
-    over."""
+    over. Its state is changed on the event loop only (a thread merely waits for a load)."""
 
     def __init__(self, cache_dir: Path) -> None:
         self.cache_dir = cache_dir
@@ -218,32 +219,29 @@ class TranslatorSlot:
         self.next: Translator | None = None
 
     def apply(self, options: TranslationOptions, source: Language, target: Language) -> None:
+        """Make ``options`` the translation settings, for speech into ``target`` (called for
+        every config that needs translation: the user's or a project's)."""
         latest = self.next or self.current
         if latest is not None and _same_model(latest, options, source):
             latest.options = options
             latest.warm(target)
             return
-        if not (options.enabled and target.nllb != source.nllb):
-            return  # nothing to load until a config needs translation
         fresh = Translator(options, source, self.cache_dir)
         fresh.start(warm=target)
         if self.current is None or self.current.state != "ready":
             self.current, self.next = fresh, None
-        else:
-            self.next = fresh
-            threading.Thread(target=self._switch, args=(fresh,), daemon=True).start()
+            return
+        self.next = fresh  # the ready model keeps translating until this one is loaded
+        waiting = asyncio.get_running_loop().run_in_executor(None, fresh.wait_loaded)
+        waiting.add_done_callback(lambda _: self._switch(fresh))
 
     def _switch(self, fresh: Translator) -> None:
-        fresh.wait_loaded()
-        if self.next is fresh:
-            if fresh.state == "ready":
-                self.current = fresh
-                log.info("switched to the new translation model")
-            self.next = None
-
-    def translates(self, options: TranslationOptions, target: Language) -> bool:
-        latest = self.next or self.current
-        return options.enabled and latest is not None and latest.needed(target)
+        if self.next is not fresh:
+            return  # a newer setting came meanwhile: that one takes over when it is loaded
+        self.next = None
+        if fresh.state == "ready":
+            self.current = fresh
+            log.info("switched to the new translation model")
 
     async def translate(self, texts: list[str], target: Language) -> list[str]:
         translator = self.current

@@ -1,6 +1,7 @@
-"""The daemon's voices: the engine chain for each voice setting and language, built once and
-kept until the settings change, over one audio cache. A chain that cannot be built stands in
-as an engine that fails each sentence with the reason, so speech fails visibly, never silently.
+"""The engine chain for each voice setting and language, built once and kept until the
+settings change, over one audio cache: the voices :class:`~tts_core.speech.voicing.Voicing`
+chooses from. A chain that cannot be built stands in as an engine that fails each sentence with
+the reason, so speech fails visibly, never silently.
 """
 
 from __future__ import annotations

@@ -1,6 +1,18 @@
-"""Our own words in each output language: announcements the filter adds to speech. Pure."""
+"""Our own words in each output language: what the text filter adds to speech. Pure.
+
+Two kinds. Announcements are whole sentences of ours ("Code block.", "And more."): the filter
+writes them in the output language. Inline phrases sit inside Claude's own sentence ("a link to
+example.com", "line 42", "a secret"): which language they must be in is only known once the
+sentence has been translated, or not, so the filter writes a language-neutral *marker* for each
+(:func:`mark`), translation keeps markers whole like a number, and the voicing stage puts the
+phrase in with :func:`render`, in the language the sentence really ended up in. Without that,
+an untranslated English sentence came out with Japanese phrases in it, read by an English voice
+as "Japanese letter".
+"""
 
 from __future__ import annotations
+
+import re
 
 PHRASES: dict[str, dict[str, str]] = {
     "en": {
@@ -99,6 +111,43 @@ PHRASES: dict[str, dict[str, str]] = {
 language's own singular), more (speech was cut), link (``{host}``), secret, id (a UUID or
 hash), line (``{line}`` of a file), todo and done (a task list item's box), pattern (inline
 code that is mostly symbols, such as a regular expression)."""
+
+
+INLINE = ("todo", "done", "pattern", "link", "secret", "line", "id")
+"""The phrases that sit inside a sentence: written as markers by the filter."""
+OPEN, SEP, CLOSE = "\ue000", "\ue002", "\ue001"
+"""Private-use characters: they survive markdown parsing and mean nothing to a voice."""
+MARKER = re.compile(f"{OPEN}([a-z]+)(?:{SEP}([^{OPEN}{SEP}{CLOSE}]*))?{CLOSE}")
+"""One marker: the phrase's key, and its argument (a host, a line number) if it has one."""
+_ARG = {"link": "host", "line": "line"}
+
+
+def mark(key: str, arg: str | None = None) -> str:
+    """The marker for inline phrase ``key`` (with its argument)."""
+    return f"{OPEN}{key}{SEP}{arg}{CLOSE}" if arg is not None else f"{OPEN}{key}{CLOSE}"
+
+
+def markers() -> dict[str, str]:
+    """Stand-ins for the inline phrases, shaped like :data:`PHRASES` entries (``{host}`` and
+    ``{line}`` filled in by the filter as usual)."""
+    return {key: mark(key, "{" + _ARG[key] + "}" if key in _ARG else None) for key in INLINE}
+
+
+def render(text: str, lang: str) -> str:
+    """``text`` with every marker replaced by its phrase in ``lang``."""
+    words = phrases(lang)
+
+    def phrase(m: re.Match[str]) -> str:
+        key, arg = m.group(1), m.group(2)
+        template = words.get(key, PHRASES["en"].get(key, ""))
+        return template.format(**{_ARG[key]: arg}) if key in _ARG and arg is not None else template
+
+    return MARKER.sub(phrase, text)
+
+
+def unmarked(text: str) -> str:
+    """``text`` without its markers (to judge which script the sentence itself is in)."""
+    return MARKER.sub(" ", text)
 
 
 def phrases(lang: str) -> dict[str, str]:
