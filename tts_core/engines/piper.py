@@ -197,6 +197,14 @@ class _Worker:
                 await self.start()
 
 
+async def _start_quietly(worker: _Worker) -> None:
+    try:
+        await worker.start()
+    except (_WorkerFailed, OSError) as exc:
+        log.warning("piper worker did not start: %s (the first sentence tries again)", exc)
+        worker.kill()
+
+
 _WORKERS: dict[tuple[str, int], _Worker] = {}
 """The warm worker of each voice (and thread count), shared by every chain in this process."""
 
@@ -242,6 +250,17 @@ class PiperEngine:
             )
         self.length_scale = 1.0 / opts.speed
         self.threads = THREADS
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        """Built inside an event loop (the daemon, when a chain first needs this voice): start
+        the worker now, in the background, so the first sentence does not wait for its load."""
+        try:
+            worker = _worker(self.threads)
+        except RuntimeError:
+            return  # no running loop (``claude-tts voices``): the first sentence starts it
+        if worker.busy is None and not worker._alive():
+            worker.busy = worker.loop.create_task(_start_quietly(worker))
 
     def voices(self) -> list[str]:
         return [f"{VOICE} (en-US)"]
