@@ -2,7 +2,7 @@
 # Install claude-tts into Claude Code, or take it out again (--uninstall).
 #
 #   ./install.sh [--language ja] [--translate | --no-translate] [--japanese-voice]
-#                [--scope user|project] [--project DIR] [--no-service] [--no-system-packages]
+#                [--no-neural-voice] [--scope user|project] [--project DIR] [--no-service] [--no-system-packages]
 #                [--system-site-packages] [--dry-run]
 #   ./install.sh --uninstall [--purge] [--scope user|project] [--project DIR]
 #
@@ -12,12 +12,14 @@
 # Claude Code's settings.json (keeping everything else, with a backup), keeps the daemon warm
 # with a systemd user unit or a launchd agent, and ends by speaking a test sentence.
 # Translation (torch, ~1 GB) is installed only when your language needs it; the offline
-# Japanese voice (~330 MB) only for Japanese. Running it again changes nothing. It never asks
+# Japanese voice (~330 MB) only for Japanese. A natural offline voice for your language comes
+# too (Piper for English, ~190 MB; Kokoro for Japanese, ~270 MB; see README for their
+# licences); --no-neural-voice skips it. Running it again changes nothing. It never asks
 # for a password: system packages are installed only where sudo needs none.
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-language="" scope=user project="$PWD" translate=auto japanese=auto service=1 sysdeps=1
+language="" scope=user project="$PWD" translate=auto japanese=auto neural=auto service=1 sysdeps=1
 dry=0 uninstall=0 purge=0
 venv_flags=()
 die() { echo "install.sh: $*" >&2; exit 1; }
@@ -27,6 +29,7 @@ while [ $# -gt 0 ]; do
     --translate) translate=yes ;;
     --no-translate) translate=no ;;
     --japanese-voice) japanese=yes ;;
+    --no-neural-voice) neural=no ;;
     --scope) scope=${2:?--scope needs user or project}; shift ;;
     --project) project=${2:?--project needs a directory}; shift ;;
     --no-service) service=0 ;;
@@ -35,7 +38,7 @@ while [ $# -gt 0 ]; do
     --dry-run) dry=1 ;;
     --uninstall) uninstall=1 ;;
     --purge) purge=1 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) die "unknown option: $1 (see --help)" ;;
   esac
   shift
@@ -95,11 +98,12 @@ fi
 
 # What this machine needs: the language decides translation and the Japanese voice.
 plan=$(PYTHONPATH="$here" "$py" -S -m tts_core.cli.install_plan ${language:+--language "$language"} \
-       --translate "$translate" --japanese-voice "$japanese") || exit 1
+       --translate "$translate" --japanese-voice "$japanese" --neural-voice "$neural") || exit 1
 eval "$plan"
 
 if [ "$dry" = 1 ]; then
   echo "would install into $venv (language: $language_name, extras: ${extras:-none}), config in $config_dir, hooks in $settings:"
+  [ -n "$neural_voice" ] && echo "the natural offline voice $neural_voice: $neural_voice_size (--no-neural-voice skips it)"
   if [ -x "$venv/bin/claude-tts" ]; then
     "$venv/bin/claude-tts" hooks install --dry-run --settings "$settings" --hook "$hook" --python "$venv/bin/python"
   else
@@ -158,6 +162,7 @@ if [ "$translate" = 1 ] && ! "$venv/bin/python" -c 'import torch' 2>/dev/null; t
   took
 fi
 step "claude-tts${extras:+ with $extras} and its dependencies"
+[ -n "$neural_voice" ] && echo "    with the natural offline voice $neural_voice ($neural_voice_size; --no-neural-voice skips it)"
 "${pip[@]}" "$here${extras:+[$extras]}"
 # gTTS without its dependencies: its click<8.2 pin is for its CLI only (see README).
 "${pip[@]}" --no-deps 'gTTS==2.5.4'

@@ -76,7 +76,7 @@ def test_unknown_engine_is_a_one_line_error() -> None:
     assert (result.returncode, result.stderr) == (
         1,
         "claude-tts: error: unknown engine 'gtss'; expected one of auto, offline, gtts, espeak, "
-        "say, openjtalk\n",
+        "say, openjtalk, piper, kokoro\n",
     )
 
 
@@ -152,14 +152,21 @@ def test_preview_of_a_missing_file() -> None:
 def test_voices_lists_every_engine() -> None:
     result = run_cli("voices", "--json")
     report = {e["engine"]: e for e in json.loads(result.stdout)}
-    assert set(report) == {"gtts", "espeak", "say", "openjtalk"}
+    assert set(report) == {"gtts", "espeak", "say", "openjtalk", "piper", "kokoro"}
     assert report["espeak"]["available"] and "en-us" in report["espeak"]["voices"]
     assert report["gtts"]["network"] is True and "ja" in report["gtts"]["voices"]
     assert report["say"] == {
         "engine": "say",
+        "licence": "macOS's own voices (Apple's licence)",
         "available": False,
         "reason": "the 'say' command is missing (it ships with macOS only)",
     }
+    # Each neural voice says what its licence means for the user.
+    assert report["piper"]["licence"] == (
+        "Piper, GPL-3.0, run as a separate process; voice 'joe' is fine-tuned from the lessac "
+        "voice, whose corpus restricts commercial synthesis"
+    )
+    assert report["kokoro"]["licence"].startswith("Kokoro-82M, Apache-2.0")
 
 
 @pytest.mark.parametrize(

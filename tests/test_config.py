@@ -35,13 +35,14 @@ def error_of(text: str) -> str:
         (
             "voice:\n  engine: gtss\n",
             "==> File /cfg/config.yaml\n==> At key: voice\n==> At key: engine\n=====> Expected "
-            "one of auto, offline, gtts, espeak, say, openjtalk but got: 'gtss' (did you mean "
-            "'gtts'?)",
+            "one of auto, offline, gtts, espeak, say, openjtalk, piper, kokoro but got: 'gtss' "
+            "(did you mean 'gtts'?)",
         ),
         (
             "voice: {engine: 'gtts, espeek'}\n",
             "==> File /cfg/config.yaml\n==> At key: voice\n==> At key: engine\n=====> Expected "
-            "one of gtts, espeak, say, openjtalk but got: 'espeek' (did you mean 'espeak'?)",
+            "one of gtts, espeak, say, openjtalk, piper, kokoro but got: 'espeek' (did you mean "
+            "'espeak'?)",
         ),
         (
             "language: japanse\n",
@@ -214,8 +215,8 @@ def test_config_cli(isolated_home: Path, tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr == (
         f"claude-tts: error: invalid config\n==> File {bad}\n==> At key: voice\n==> At key: "
-        "engine\n=====> Expected one of auto, offline, gtts, espeak, say, openjtalk but got: "
-        "'gtss' (did you mean 'gtts'?)\n"
+        "engine\n=====> Expected one of auto, offline, gtts, espeak, say, openjtalk, piper, kokoro "
+        "but got: 'gtss' (did you mean 'gtts'?)\n"
     )
     good = tmp_path / "good.yaml"
     good.write_text("language: ja\nvoise: {}\n")

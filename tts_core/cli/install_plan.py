@@ -3,11 +3,14 @@ language table only, so the system python3 can run it from the checkout).
 
     python3 -m tts_core.cli.install_plan [--language X] [--translate yes|no|auto]
                                          [--japanese-voice yes|no|auto]
+                                         [--neural-voice yes|no|auto]
 
 prints shell assignments: the language (our code and its name), whether translation (torch,
-transformers, CTranslate2: a large download) and the offline Japanese voice (Open JTalk,
-~330 MB) are needed, and the pip extras that follow. The language comes from ``--language``,
-else the ``language:`` line of the user's config file, else the locale (``auto``).
+transformers, CTranslate2: a large download), the offline Japanese voice (Open JTalk,
+~330 MB) and the language's natural offline voice (Piper for English, Kokoro for Japanese)
+are needed, what that voice weighs, and the pip extras that follow. The language comes from
+``--language``, else the ``language:`` line of the user's config file, else the locale
+(``auto``).
 """
 
 from __future__ import annotations
@@ -23,6 +26,12 @@ from pathlib import Path
 from tts_core import paths as _paths
 from tts_core.languages import catalog
 
+NEURAL_VOICES = {
+    "en": ("voice-en", "Piper (voice joe)", "about 190 MB"),
+    "ja": ("voice-ja", "Kokoro", "about 175 MB, and a 92 MB model file made on first use"),
+}
+"""The natural offline voice of each language that has one: extra, name, size."""
+
 _LANGUAGE_LINE = re.compile(r"^language:\s*['\"]?([^'\"#\s]+)", re.M)
 
 
@@ -37,7 +46,7 @@ def configured_language(config_file: Path) -> str:
 
 def plan(
     language: str | None, translate: str, japanese_voice: str, config_file: Path,
-    environ: Mapping[str, str],
+    environ: Mapping[str, str], neural_voice: str = "auto",
 ) -> dict[str, str]:  # fmt: skip
     """The install's choices. Raises catalog.UnknownLanguage for a language we cannot speak."""
     lang = catalog.resolve(language or configured_language(config_file), environ)
@@ -45,12 +54,19 @@ def plan(
     needs_translation = lang.nllb != english.nllb
     do_translate = translate == "yes" or (translate == "auto" and needs_translation)
     do_japanese = japanese_voice == "yes" or (japanese_voice == "auto" and lang.code == "ja")
+    # Kokoro reads Japanese through Open JTalk: its voice brings the [ja] extra along.
+    neural = NEURAL_VOICES.get(lang.code) if neural_voice != "no" else None
+    do_japanese = do_japanese or (neural is not None and lang.code == "ja")
     extras = [name for name, on in (("translate", do_translate), ("ja", do_japanese)) if on]
+    if neural is not None:
+        extras.append(neural[0])
     return {
         "language_code": lang.code,
         "language_name": lang.name,
         "translate": "1" if do_translate else "0",
         "japanese_voice": "1" if do_japanese else "0",
+        "neural_voice": neural[1] if neural else "",
+        "neural_voice_size": neural[2] if neural else "",
         "extras": ",".join(extras),
     }
 
@@ -60,10 +76,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--language")
     parser.add_argument("--translate", choices=["yes", "no", "auto"], default="auto")
     parser.add_argument("--japanese-voice", choices=["yes", "no", "auto"], default="auto")
+    parser.add_argument("--neural-voice", choices=["yes", "no", "auto"], default="auto")
     args = parser.parse_args(argv)
     config_file = _paths.resolve().config / _paths.CONFIG_FILE
     try:
-        choices = plan(args.language, args.translate, args.japanese_voice, config_file, os.environ)
+        choices = plan(
+            args.language, args.translate, args.japanese_voice, config_file, os.environ,
+            args.neural_voice,
+        )  # fmt: skip
     except catalog.UnknownLanguage as exc:
         print(f"install.sh: {exc}", file=sys.stderr)
         return 1

@@ -184,7 +184,7 @@ def cmd_voices(args: argparse.Namespace, p: _paths.Paths) -> int:
 
     report = []
     for name in registry.REGISTRY:
-        entry: dict[str, object] = {"engine": name}
+        entry: dict[str, object] = {"engine": name, "licence": registry.LICENCES.get(name, "")}
         try:
             engine = registry.create(name)
             entry.update(available=True, network=engine.needs_network,
@@ -205,6 +205,7 @@ def cmd_voices(args: argparse.Namespace, p: _paths.Paths) -> int:
             print(f"{e['engine']:10} {kind}  {shown}")
         else:
             print(f"{e['engine']:10} missing  {e['reason']}")
+        print(f"{'':10} licence  {e['licence']}")
     return 0
 
 

@@ -31,6 +31,7 @@ RANGES: dict[tuple[str, str], tuple[float, float]] = {
     ("VoiceOptions", "breaker_failures"): (1, 100),
     ("VoiceOptions", "breaker_cooldown_s"): (0.0, 3600.0),
     ("VoiceOptions", "cache_mb"): (0, 100_000),
+    ("VoiceOptions", "kokoro_threads"): (0, 256),
     ("FilterOptions", "code_max_chars"): (0, 10_000),
     ("FilterOptions", "max_sentences"): (1, 10_000),
     ("FilterOptions", "max_chars"): (1, 1_000_000),
@@ -131,8 +132,9 @@ class VoiceOptions:
     """How speech is synthesized and played."""
 
     engine: str = "auto"
-    """``auto`` (gTTS, then the offline engine for the language), ``offline``, an engine name
-    (``gtts``, ``espeak``, ``say``, ``openjtalk``) or a comma-separated chain."""
+    """``auto`` (gTTS, then the best offline voice installed for the language), ``offline``,
+    an engine name (``gtts``, ``piper``, ``kokoro``, ``espeak``, ``say``, ``openjtalk``) or a
+    comma-separated chain."""
     voice: str | None = None
     """Engine-specific voice name (say: Kyoko; espeak-ng: en-us); null picks the language's
     default."""
@@ -159,6 +161,8 @@ class VoiceOptions:
     """...this many seconds, then try gTTS again."""
     cache_mb: int = 200
     """Size of the on-disk audio cache in MB (0 turns it off)."""
+    kokoro_threads: int = 0
+    """CPU threads of the Kokoro voice (Japanese); 0: half the cores, at least 1."""
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import numpy as np
 
 from tts_core.audio.pcm import Audio
 from tts_core.config.schema import VoiceOptions
+from tts_core.engines._jtalk_lock import locked
 from tts_core.engines.base import OneShot
 from tts_core.errors import EngineError
 from tts_core.languages.catalog import Language
@@ -38,7 +39,6 @@ class OpenJTalkEngine(OneShot):
             ) from None
         self._pyopenjtalk: Any = pyopenjtalk
         self.speed = opts.speed
-        self._lock = asyncio.Lock()  # the library is not re-entrant
 
     def voices(self) -> list[str]:
         return ["ja (Open JTalk default voice)"]
@@ -46,10 +46,12 @@ class OpenJTalkEngine(OneShot):
     async def synthesize(self, text: str, lang: Language) -> Audio:
         if lang.code != "ja":
             raise EngineError(f"openjtalk speaks Japanese only, not {lang.name}")
-        async with self._lock:
-            try:
-                pcm, rate = await asyncio.to_thread(self._pyopenjtalk.tts, text, speed=self.speed)
-            except Exception as exc:
-                raise EngineError(f"openjtalk failed: {exc}") from None
+        try:
+            # The library is not re-entrant, and the Kokoro voice calls it too: one lock for both.
+            pcm, rate = await asyncio.to_thread(
+                locked, self._pyopenjtalk.tts, text, speed=self.speed
+            )
+        except Exception as exc:
+            raise EngineError(f"openjtalk failed: {exc}") from None
         samples = (np.asarray(pcm, dtype=np.float64) / 32768.0).astype(np.float32)
         return Audio(np.clip(samples, -1.0, 1.0), int(rate))
