@@ -2,8 +2,9 @@
 each closed in the books exactly once, whatever is raised on the way.
 
 The one boundary per event: :meth:`Intake.take` (live events, spooled ones, the journal's at
-start-up) drops an id seen before, journals the event and schedules :meth:`Intake.route`,
-which decides what it means (``claude_code.events.route``) and hands speech to the daemon's
+start-up) drops an id seen before, journals the event and queues it for :meth:`Intake.route`,
+which parses it off the event loop, asks Claude Code's box what it means
+(:class:`~tts_core.claude_code.conversation.Conversation`) and hands speech to the daemon's
 ``speak``. Everything after ``take`` runs under a :class:`~tts_core.daemon.books.Ticket`: an
 exception anywhere, in this call or in a task spawned for the event, closes it as failed with
 the reason. Must not import the pipeline's adapters (engines, player, translation).
@@ -15,39 +16,33 @@ import asyncio
 import logging
 import time
 import uuid
-from collections import Counter, OrderedDict, deque
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any, Protocol
 
 from tts_core.claude_code import transcript
+from tts_core.claude_code.conversation import Conversation
 from tts_core.claude_code.events import (
     Cancel,
+    Decision,
     Drop,
     PayloadError,
     Speak,
-    SpeakStream,
     SpeakTurn,
     parse_payload,
-    route,
 )  # fmt: skip
-from tts_core.claude_code.transcript import read_turn
-from tts_core.claude_code.turns import TurnTracker, assemble, blocks_from_display
 from tts_core.config.schema import Config
 from tts_core.daemon import spool
 from tts_core.daemon.books import Accounting, Ticket
 from tts_core.daemon.journal import Journal
 from tts_core.protocol import HookEvent
-from tts_core.speech.policy import Priority
 
 log = logging.getLogger(__name__)
 SEEN_IDS = 8192
 """Event ids remembered, so that an event spooled "in doubt" after all reached us is not
 spoken twice."""
 SPOOL_POLL_S = 0.5
-DISPLAY_AGREES_WAIT_S = 0.15
-"""How long a Stop waits for the transcript when the display already agrees with Stop (the
-interactive UI writes the last line 60-75 ms after Stop)."""
 
 
 class Speaker(Protocol):
@@ -74,14 +69,13 @@ class Intake:
         self.config_for = config_for
         self.speak = speak
         self.cancel = cancel
-        self.tracker = TurnTracker()
+        self.conversation = Conversation()
         self.recent_events: deque[dict[str, str]] = deque(maxlen=16)
         """The last hook events seen (name, session), for status and doctor's round trip."""
         self.duplicates = 0
         self._seen: OrderedDict[str, None] = OrderedDict()
-        self._generation: Counter[str] = Counter()  # bumped per session on UserPromptSubmit
         self._tasks: set[asyncio.Task[None]] = set()
-        self._inbox: asyncio.Queue[HookEvent] = asyncio.Queue()
+        self._inbox: asyncio.Queue[tuple[HookEvent, Ticket]] = asyncio.Queue()
         """Taken events in arrival order, routed one at a time (their order is meaningful:
         display deltas, then Stop, then the next prompt)."""
         self._router: asyncio.Task[None] | None = None
@@ -99,7 +93,8 @@ class Intake:
         self._seen[event.id] = None
         if len(self._seen) > SEEN_IDS:
             self._seen.popitem(last=False)
-        self._inbox.put_nowait(event)  # booked even if what follows fails
+        # Booked now (received, in progress), even if what follows fails.
+        self._inbox.put_nowait((event, self.accounts.ticket(event.id, self.journal.done)))
         if self._router is None or self._router.done():
             self._router = asyncio.get_running_loop().create_task(self._route_loop())
         try:
@@ -131,13 +126,12 @@ class Intake:
 
     async def _route_loop(self) -> None:
         while True:
-            event = await self._inbox.get()
-            await self.route(event)
+            await self.route(*await self._inbox.get())
 
-    async def route(self, event: HookEvent) -> None:
-        """Count and route one taken event (speech happens in the pipeline). The payload and
-        the project's config file are untrusted input: they are parsed off the event loop."""
-        ticket = self.accounts.ticket(event.id, self.journal.done)
+    async def route(self, event: HookEvent, ticket: Ticket) -> None:
+        """Route one taken event (speech happens in the pipeline); its outcome closes
+        ``ticket``. The payload and the project's config file are untrusted input: they are
+        parsed off the event loop."""
         try:
             if event.truncated:
                 return ticket.close("failed", "hook payload larger than a frame")
@@ -161,55 +155,34 @@ class Intake:
         name = payload["hook_event_name"]
         self.recent_events.append({"event": name, "session_id": str(session or "")})
         try:
-            decision = route(payload, event.env, config, self.tracker)
+            decision = self.conversation.decide(payload, event.env, config)
         except PayloadError as exc:
             log.warning("bad hook payload: %s", exc)
             return ticket.close("failed", str(exc))
         log.info("%s -> %s", name, type(decision).__name__)
         hook_ms = (time.time() - event.sent_at) * 1000 if event.sent_at else None
-        if isinstance(decision, Drop):
-            ticket.close("dropped", decision.reason)
+        if isinstance(decision, SpeakTurn):
+            self._spawn(self._finish_turn(decision, config, where, hook_ms, ticket), ticket)
+        else:
+            self._act(decision, config, where, hook_ms, ticket)
+
+    async def _finish_turn(
+        self, turn: SpeakTurn, config: Config, where: str, hook_ms: float | None, ticket: Ticket
+    ) -> None:
+        self._act(await self.conversation.finish_turn(turn, config), config, where, hook_ms, ticket)
+
+    def _act(
+        self, decision: Decision, config: Config, where: str, hook_ms: float | None, ticket: Ticket
+    ) -> None:
+        if isinstance(decision, Speak):
+            self.speak(decision, config, project=where, hook_ms=hook_ms, ticket=ticket)
         elif isinstance(decision, Cancel):
-            self._generation[decision.session_id] += 1
             self.cancel(decision.session_id)
             ticket.close("dropped", "control")
-        elif isinstance(decision, Speak):
-            self.speak(decision, config, project=where, hook_ms=hook_ms, ticket=ticket)
-        elif isinstance(decision, SpeakTurn):
-            self._spawn(self._speak_turn(decision, config, where, hook_ms, ticket), ticket)
-        elif isinstance(decision, SpeakStream):
-            chunk = self.tracker.release(decision.key, decision.message_id)
-            if not chunk.strip():
-                return ticket.close("dropped", "buffered")
-            speak = Speak(chunk, decision.key[0], Priority.MESSAGE, "stream")
-            self.speak(speak, config, project=where, hook_ms=hook_ms, ticket=ticket)
-
-    async def _speak_turn(
-        self, turn: SpeakTurn, config: Config, project: str, hook_ms: float | None, ticket: Ticket
-    ) -> None:
-        session = turn.key[0]
-        generation = self._generation[session]
-        display = blocks_from_display(self.tracker.display_blocks(turn.key), turn.last_message)
-        transcript = None
-        if turn.transcript_path:
-            # The transcript has the blocks' true boundaries (a display glues a reply's blocks):
-            # it wins when it has the whole turn. With a display that agrees with Stop, it is
-            # only worth a short wait; without one, the whole wait.
-            wait = config.speak.transcript_wait_s
-            transcript = await read_turn(
-                Path(turn.transcript_path),
-                turn.key[1] or None,
-                turn.last_message,
-                wait_s=wait if display is None else min(wait, DISPLAY_AGREES_WAIT_S),
-            )
-        blocks = assemble(display, transcript, turn.last_message)
-        if generation != self._generation[session]:
-            return ticket.close("dropped", "user_prompt")  # the user moved on meanwhile
-        new = self.tracker.finish(turn.key, blocks, config.speak.mode)
-        if not new:
-            return ticket.close("dropped", "already_spoken" if blocks else "nothing_to_say")
-        speak = Speak("\n\n".join(new), session, Priority.MESSAGE, "turn")
-        self.speak(speak, config, project=project, hook_ms=hook_ms, ticket=ticket)
+        elif isinstance(decision, Drop):
+            ticket.close("dropped", decision.reason)
+        else:  # a SpeakTurn or SpeakStream is Conversation's to finish
+            ticket.close("failed", f"internal error: unfinished {type(decision).__name__}")
 
     def _spawn(self, coro: Coroutine[Any, Any, None], ticket: Ticket) -> None:
         task = asyncio.get_running_loop().create_task(coro)

@@ -67,7 +67,7 @@ class Daemon:
     routes each request and hook event, and keeps the books. Owns neither signals nor the event
     loop (:mod:`tts_core.daemon.process` does)."""
 
-    def __init__(self, paths: _paths.Paths) -> None:
+    def __init__(self, paths: _paths.Paths, player: Player | None = None) -> None:
         self.paths = paths
         self.started = time.time()
         self.accounts = Accounting()
@@ -77,7 +77,7 @@ class Daemon:
         self._tasks: set[asyncio.Task[None]] = set()
         self.settings = ConfigState(paths.config / config_file.USER_FILE, paths.trusted_projects)
         self.settings.reload()  # the user's own file, before anything is served
-        self.player = Player()
+        self.player = player or Player()
         self.voicing = Voicing(
             Voices(paths.cache / "audio", self.accounts.error),
             TranslatorSlot(paths.cache / "models"),
