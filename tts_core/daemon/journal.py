@@ -1,11 +1,17 @@
 """Accepted hook events on disk until they end, so that a daemon killed mid-speech loses none.
 
 An event is appended (its frame as the hook sent it: a header line, then its stdin byte for
-byte) before the hook is told "accepted", and a line ``{"done": id}`` follows when its outcome
-is booked. At start-up the events without a "done"
+byte, then a newline) before the hook is told "accepted", and a line ``{"done": id}`` follows
+when its outcome is booked. At start-up the events without a "done"
 line are handed back to be taken again (unless stale), and the file is started afresh. A
 plain ``write``: the kernel keeps it across a SIGKILL of the process; fsync would guard against
 a power cut at the price of milliseconds per event, which the hook's deadline cannot spare.
+
+A frame torn by a full disk (fewer bytes than its header announced) or a line of garbage costs
+nothing but itself: the reader checks that each frame ends where a record (or the file) ends,
+and otherwise finds the next valid record and goes on from there. What it could not read is
+logged once, counted in :meth:`Journal.status` and appended to ``journal.rejected`` (0600)
+beside the journal, so that nothing is lost silently.
 
 A journal that cannot be written (a full disk) does not stop the daemon: the event is taken
 anyway (it is only at risk from a crash) and :attr:`Journal.error` says so, for ``status``.
@@ -18,7 +24,9 @@ import contextlib
 import json
 import logging
 import os
+import re
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from tts_core.errors import ProtocolError
@@ -29,6 +37,12 @@ MAX_AGE_S = 120.0
 """Older unfinished events are not taken again at start-up: stale news."""
 COMPACT_AT = 4 * 1024 * 1024
 """Start the file afresh once it is this big and nothing in it is still open."""
+REJECTED_MAX = 16 * 1024 * 1024
+"""``journal.rejected`` grows no further than this (a disk filling with garbage stops here)."""
+LOGGED_REJECTS = 20
+"""Unreadable spans logged one by one at start-up; beyond them, one line says how many more."""
+_START = re.compile(rb'\{"(?:v|done)":')
+"""Where a record may begin: a hook frame's header or a control line."""
 
 
 class Journal:
@@ -38,6 +52,9 @@ class Journal:
         self.path = path
         self.open: set[str] = set()
         self.error: str | None = None
+        self.rejected = 0
+        """Unreadable spans (torn frames, garbage lines) found in this run's start-up read."""
+        self.rejected_path = path.with_name(path.name.removesuffix(".jsonl") + ".rejected")
         self._fd: int | None = None
 
     def recover(self) -> tuple[list[HookEvent], int]:
@@ -50,7 +67,9 @@ class Journal:
         except OSError as exc:
             self._fail(f"cannot read the journal {self.path}: {exc.strerror or exc}")
             data = b""
-        pending = unfinished(data)
+        contents = read(data)
+        self._set_aside(contents.rejected)
+        pending = contents.events
         now = time.time()
         fresh = [e for e in pending if not e.sent_at or now - e.sent_at <= MAX_AGE_S]
         self._restart()
@@ -63,7 +82,7 @@ class Journal:
         raises: the event is taken all the same)."""
         raw = event.raw.encode("utf-8", "surrogatepass")
         frame = hook_frame(raw, event.env, event.sent_at, event.id, event.truncated)
-        if self._write(frame):
+        if self._write(frame + b"\n"):  # the newline lets a reader check where the frame ends
             self.open.add(event.id)
             return True
         return False
@@ -83,7 +102,47 @@ class Journal:
             self._fd = None
 
     def status(self) -> dict[str, object]:
-        return {"file": str(self.path), "open": len(self.open), "error": self.error}
+        return {
+            "file": str(self.path),
+            "open": len(self.open),
+            "error": self.error,
+            "rejected": self.rejected,
+            "rejected_file": str(self.rejected_path) if self.rejected else None,
+        }
+
+    def _set_aside(self, spans: list[bytes]) -> None:
+        """Log, count and keep the unreadable spans of the journal read at start-up."""
+        self.rejected = len(spans)
+        for n, span in enumerate(spans):
+            if n < LOGGED_REJECTS:
+                log.warning(
+                    "journal: %d unreadable bytes skipped (%r...), kept in %s",
+                    len(span), span[:60], self.rejected_path,
+                )  # fmt: skip
+        if len(spans) > LOGGED_REJECTS:
+            log.warning("journal: %d more unreadable spans skipped", len(spans) - LOGGED_REJECTS)
+        if not spans:
+            return
+        try:
+            fd = os.open(
+                self.rejected_path,
+                os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC,
+                0o600,
+            )
+        except OSError as exc:
+            log.error("journal: cannot keep unreadable bytes in %s: %s", self.rejected_path, exc)
+            return
+        try:
+            room = REJECTED_MAX - os.fstat(fd).st_size
+            for span in spans:
+                if len(span) + 1 > room:
+                    log.error("journal: %s is full; unreadable bytes dropped", self.rejected_path)
+                    break
+                room -= os.write(fd, span + b"\n")
+        except OSError as exc:
+            log.error("journal: cannot keep unreadable bytes in %s: %s", self.rejected_path, exc)
+        finally:
+            os.close(fd)
 
     def _restart(self) -> None:
         self.close()
@@ -125,26 +184,114 @@ class Journal:
         self.error = message
 
 
+@dataclass
+class Contents:
+    """What a journal's bytes say: the events still open (oldest first) and the spans that
+    could not be read."""
+
+    events: list[HookEvent] = field(default_factory=list)
+    rejected: list[bytes] = field(default_factory=list)
+
+
 def unfinished(data: bytes) -> list[HookEvent]:
-    """The events of a journal's bytes that have no "done" line, oldest first. Lines cut short
-    by a kill or a full disk are skipped."""
+    """The events of a journal's bytes that have no "done" line, oldest first."""
+    return read(data).events
+
+
+def read(data: bytes) -> Contents:
+    """Read a journal's bytes record by record. A record that is not whole (a frame shorter
+    than its header says, a line of garbage, a line cut short at the end) is set aside, and
+    reading goes on at the next place where a whole record starts."""
     pending: dict[str, HookEvent] = {}
+    out = Contents()
     at = 0
     while at < len(data):
-        end = data.find(b"\n", at)
-        if end < 0:
-            break  # a line cut short by the kill
-        line, at = data[at:end], end + 1
-        if line.startswith(b'{"done":'):
-            with contextlib.suppress(ValueError, KeyError, TypeError):
-                pending.pop(json.loads(line)["done"], None)
+        if data[at : at + 1] == b"\n":  # a blank line (or an old frame's body ending in one)
+            at += 1
             continue
+        record = _record_at(data, at)
+        if record is None:
+            resume = _next_record(data, at + 1)
+            out.rejected.append(data[at:resume])
+            at = resume
+            continue
+        value, at = record
+        if isinstance(value, HookEvent):
+            pending[value.id] = value
+        else:
+            pending.pop(value, None)
+    out.events = list(pending.values())
+    return out
+
+
+def _line_at(data: bytes, at: int) -> tuple[object, int] | None:
+    """The record whose first line starts at ``at``, read from that line alone: a hook
+    header (a dict, its body not read) or a done id; and where the line ends. None if the
+    line is not one."""
+    end = data.find(b"\n", at)
+    if end < 0:
+        return None  # cut short by a kill or a full disk
+    line = data[at:end]
+    if line.startswith(b'{"v":'):
         try:
-            size = body_size(line)
-            body, at = data[at : at + size], at + size
-            event = decode(line + b"\n" + body)
-        except ProtocolError:
-            continue  # torn by a full disk or the kill: what follows may still be whole
-        if isinstance(event, HookEvent) and event.id:
-            pending[event.id] = event
-    return list(pending.values())
+            body_size(line)
+            header = json.loads(line)
+        except (ProtocolError, ValueError):
+            return None
+        if isinstance(header, dict) and header.get("type") == HookEvent.TYPE:
+            return header, end + 1
+        return None
+    if line.startswith(b'{"done":'):
+        with contextlib.suppress(ValueError):
+            value = json.loads(line)
+            if isinstance(value, dict) and isinstance(value.get("done"), str):
+                return value["done"], end + 1
+    return None
+
+
+def _record_at(data: bytes, at: int) -> tuple[HookEvent | str, int] | None:
+    """The whole record at ``at`` (a hook event, or the id a done line closes) and where the
+    next one starts; None if there is no whole record there."""
+    first = _line_at(data, at)
+    if first is None:
+        return None
+    value, body = first
+    if not isinstance(value, dict):
+        return str(value), body
+    header = data[at : body - 1]
+    end = body + body_size(header)
+    if end > len(data):
+        return None  # torn at the end of the file
+    if data[end : end + 1] == b"\n":
+        end += 1  # written by this version: a frame ends with a newline
+    after = end
+    while data[after : after + 1] == b"\n":
+        after += 1
+    if (
+        data.find(b"\n", after) >= 0
+        and _line_at(data, after) is None
+        and _starts_in(data, body, end)
+    ):
+        # A torn frame: its announced size runs into what was written after it. (A whole frame
+        # is followed by a record, the end of the file, a last line cut short, or garbage.)
+        return None
+    try:
+        event = decode(data[at:end])
+    except ProtocolError:
+        return None
+    if not isinstance(event, HookEvent) or not event.id:
+        return None
+    return event, end
+
+
+def _starts_in(data: bytes, start: int, end: int) -> bool:
+    """Whether a record's first line starts between ``start`` and ``end``."""
+    return any(_line_at(data, m.start()) is not None for m in _START.finditer(data, start, end))
+
+
+def _next_record(data: bytes, at: int) -> int:
+    """Where the next whole record starts at or after ``at`` (the end of ``data`` if none)."""
+    for match in _START.finditer(data, at):
+        if _record_at(data, match.start()) is not None:
+            return match.start()
+    return len(data)

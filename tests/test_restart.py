@@ -1,0 +1,61 @@
+"""Nothing lost across a restart or a torn file: the real daemon as a subprocess.
+
+A journal torn by a full disk, speech cut by SIGTERM or SIGKILL, a transcript rewritten while it
+is read, hook payloads with huge fields, an idle sound server: in each case the test counts what
+was heard (``history``) or booked against what was sent.
+"""
+
+from __future__ import annotations
+
+import stat
+import time
+from pathlib import Path
+
+from tts_core import client
+from tts_core import paths as _paths
+from tts_core.protocol import HistoryReply, HistoryRequest, hook_frame
+
+from .conftest import DaemonClient, start_daemon, stop_daemon
+from .test_faults import settled, stop_payload
+
+NO_AUDIO = {"PULSE_SERVER": "unix:/nonexistent"}
+
+
+def history(d: DaemonClient, limit: int = 100) -> list[dict[str, object]]:
+    reply = client.request(HistoryRequest(limit), paths=d.paths)
+    assert isinstance(reply, HistoryReply), reply
+    return reply.entries
+
+
+def journal_frame(n: int, text: str) -> bytes:
+    """Event ``n`` as the daemon's journal holds it (a frame, then a newline)."""
+    return hook_frame(stop_payload(n, text), {}, time.time(), f"event-{n}") + b"\n"
+
+
+# ---- a torn journal --------------------------------------------------------------------------
+
+
+def test_a_torn_journal_frame_costs_only_itself(isolated_home: Path) -> None:
+    p = _paths.resolve()
+    p.state.mkdir(parents=True, mode=0o700)
+    torn = journal_frame(0, "Cut short by a full disk.")
+    torn = torn[: len(torn) // 2]  # the disk filled up mid-frame; later writes went through
+    garbage = b"\x00\x00 not a record \xff\n"
+    (p.state / "journal.jsonl").write_bytes(
+        torn + journal_frame(1, "First good answer.") + garbage
+        + journal_frame(2, "Second good answer.") + b'{"done": "event-9"}\n'
+    )  # fmt: skip
+    d = start_daemon(NO_AUDIO)
+    try:
+        st = settled(d, 2)  # both good events, replayed (their speech fails: no audio here)
+        sources = sorted(str(e["source"]) for e in history(d))
+    finally:
+        stop_daemon(d)
+    assert sources == ["First good answer.", "Second good answer."]
+    assert st["journal"]["rejected"] == 2
+    rejected = p.state / "journal.rejected"
+    assert st["journal"]["rejected_file"] == str(rejected)
+    assert stat.S_IMODE(rejected.stat().st_mode) == 0o600
+    assert rejected.read_bytes() == torn + b"\n" + garbage + b"\n"
+    log = p.daemon_log.read_text()
+    assert log.count("journal: ") >= 2 and "unreadable bytes skipped" in log
