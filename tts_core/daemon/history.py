@@ -7,9 +7,15 @@ import time
 from collections import deque
 from typing import Any
 
+from tts_core.protocol import clip
 from tts_core.speech.utterance import Utterance
 
 STAGES = ("hook", "filter", "translate", "synthesize", "first_audio")
+SOURCE_MAX = 2000
+"""Characters of an utterance's text kept in its entry."""
+SENTENCES_MAX = 8000
+"""Characters of the sentences spoken (and of those heard) kept per entry: the entries of a
+history reply stay far below the frame limit, however long the answers were."""
 
 
 class History:
@@ -23,16 +29,16 @@ class History:
         self.entries.append(
             {
                 "time": time.time(),
-                "session_id": utterance.session_id,
-                "project": utterance.project,
-                "kind": utterance.kind,
+                "session_id": clip(utterance.session_id),
+                "project": clip(utterance.project, 1024),
+                "kind": clip(utterance.kind),
                 "priority": utterance.priority.name.lower(),
                 "lang": utterance.lang.code,
-                "source": utterance.text[:2000],
-                "spoken": list(utterance.spoken),
-                "heard": list(utterance.heard),
+                "source": utterance.text[:SOURCE_MAX],
+                "spoken": _bounded(utterance.spoken),
+                "heard": _bounded(utterance.heard),
                 "outcome": outcome,
-                "reason": reason,
+                "reason": clip(reason, SOURCE_MAX),
                 "timings": {k: round(v, 1) for k, v in utterance.timings.items()},
                 "queued_at": utterance.queued_at,
             }
@@ -53,3 +59,16 @@ class History:
                     "n": len(values),
                 }
         return out
+
+
+def _bounded(sentences: list[str]) -> list[str]:
+    """The first sentences, up to :data:`SENTENCES_MAX` characters in all; a last item says how
+    many more there were."""
+    out: list[str] = []
+    room = SENTENCES_MAX
+    for n, text in enumerate(sentences):
+        if len(text) > room:
+            return [*out, f"... and {len(sentences) - n} more sentences"]
+        out.append(text)
+        room -= len(text)
+    return out

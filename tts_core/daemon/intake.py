@@ -37,7 +37,7 @@ from tts_core.config.schema import Config
 from tts_core.daemon import spool
 from tts_core.daemon.books import Accounting, Ticket
 from tts_core.daemon.journal import Journal
-from tts_core.protocol import HookEvent
+from tts_core.protocol import HookEvent, clip
 from tts_core.speech.policy import Priority
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,10 @@ SEEN_IDS = 8192
 """Event ids remembered, so that an event spooled "in doubt" after all reached us is not
 spoken twice."""
 SPOOL_POLL_S = 0.5
+CLIPPED = ("session_id", "prompt_id", "message_id", "hook_event_name", "notification_type")
+"""Payload strings that are kept and echoed (status, history, logs, turn keys): clipped to
+:data:`~tts_core.protocol.FIELD_MAX` characters as soon as the payload is parsed."""
+PATH_MAX = 4096
 DISPLAY_AGREES_WAIT_S = 0.15
 """How long a Stop waits for the transcript when the display already agrees with Stop (the
 interactive UI writes the last line 60-75 ms after Stop)."""
@@ -91,9 +95,8 @@ class Intake:
     def take(self, event: HookEvent) -> bool:
         """Accept ``event`` unless its id was taken before: journal it, route it soon (after
         the caller has answered the hook). False for a duplicate."""
-        if not event.id:
-            event.id = uuid.uuid4().hex[:16]  # from an older hook: ids are ours to give then
-        elif event.id in self._seen:
+        event.id = clip(event.id) or uuid.uuid4().hex[:16]  # none from an older hook: ours
+        if event.id in self._seen:
             self.duplicates += 1
             return False
         self._seen[event.id] = None
@@ -146,8 +149,11 @@ class Intake:
             except PayloadError as exc:
                 log.warning("bad hook payload: %s", exc)
                 return ticket.close("failed", str(exc))
+            for key in CLIPPED:
+                if isinstance(payload.get(key), str):
+                    payload[key] = clip(payload[key])
             project = event.env.get("CLAUDE_PROJECT_DIR") or payload.get("cwd")
-            where = project if isinstance(project, str) else ""
+            where = clip(project, PATH_MAX) if isinstance(project, str) else ""
             config = await self.config_for(where or None)
             self._route(event, payload, where, config, ticket)
         except Exception as exc:  # whatever a hostile payload makes us raise: close the event
