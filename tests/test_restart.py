@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
+import signal
 import stat
 import tempfile
 import time
 from pathlib import Path
+
+import pytest
 
 from tts_core import client
 from tts_core import paths as _paths
@@ -34,7 +38,15 @@ from tts_core.protocol import (
     hook_frame,
 )
 
-from .conftest import DaemonClient, start_daemon, stop_daemon
+from .conftest import (
+    DaemonClient,
+    Pulse,
+    Recorder,
+    run_cli,
+    start_daemon,
+    stop_daemon,
+    voiced_seconds,
+)
 from .test_faults import settled, stop_payload, timed_hook
 
 NO_AUDIO = {"PULSE_SERVER": "unix:/nonexistent"}
@@ -129,3 +141,75 @@ def test_a_reply_over_the_frame_limit_becomes_an_error_reply() -> None:
     assert isinstance(replies[0], Error) and replies[0].code == "too_large"
     assert replies[0].message.startswith("the status_reply reply was not sent: frame of ")
     assert replies[1] == Ok("pong")  # the connection lives on
+
+
+# ---- speech across a restart -----------------------------------------------------------------
+
+ESPEAK = "voice: {engine: espeak}\nlanguage: en\n"
+WORDS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
+ANSWER = [f"This is sentence {w} of the first answer." for w in WORDS]
+NEXT = [f"The second answer says {w}." for w in WORDS[:3]]
+
+
+def progress(journal: Path) -> dict[str, int]:
+    """Sentences heard per utterance text, as the journal says (0 if none)."""
+    texts: dict[str, str] = {}
+    heard: dict[str, int] = {}
+    for line in journal.read_bytes().splitlines():
+        if line.startswith(b'{"said":'):
+            record = json.loads(line)
+            texts[record["said"]] = record["text"]
+        elif line.startswith(b'{"heard":'):
+            record = json.loads(line)
+            heard[record["heard"]] = max(heard.get(record["heard"], 0), record["n"])
+    return {text: heard.get(event_id, 0) for event_id, text in texts.items()}
+
+
+def speak_two_answers_and_stop(how: str, pulse: Pulse, home: Path) -> tuple[int, str]:
+    """Start a daemon, send two answers, stop it ``how`` once two sentences were heard.
+    Returns how many sentences of the first answer the journal says were heard, and what
+    ``claude-tts stop`` printed (if it was used)."""
+    (home / "config").mkdir(parents=True, exist_ok=True)
+    (home / "config" / "config.yaml").write_text(ESPEAK)
+    journal = home / "state" / "journal.jsonl"
+    d = start_daemon(pulse.env)
+    timed_hook(stop_payload(1, " ".join(ANSWER)))
+    timed_hook(stop_payload(2, " ".join(NEXT)))
+    deadline = time.monotonic() + 30
+    while progress(journal).get(" ".join(ANSWER), 0) < 2:
+        assert time.monotonic() < deadline, "two sentences were never heard"
+        time.sleep(0.02)
+    printed = ""
+    if how == "stop":
+        printed = run_cli("stop").stdout
+    else:
+        os.kill(d.proc.pid, signal.SIGKILL if how == "kill" else signal.SIGTERM)
+    assert d.proc.wait(timeout=15) in (0, -signal.SIGKILL)
+    stop_daemon(d)
+    return progress(journal)[" ".join(ANSWER)], printed
+
+
+@pytest.mark.parametrize("how", ["term", "stop", "kill"])
+def test_speech_resumes_after_a_restart_at_the_first_sentence_not_heard(
+    how: str, pulse: Pulse, recorder: Recorder, isolated_home: Path
+) -> None:
+    heard_before, printed = speak_two_answers_and_stop(how, pulse, isolated_home)
+    assert 2 <= heard_before < len(ANSWER)
+    if how == "stop":
+        left = len(ANSWER) - heard_before + len(NEXT)
+        assert printed == (
+            f"claude-tts daemon stopped; 2 answers ({left} sentences) left unspoken, "
+            "resumed at the next start\n"
+        )
+    again = start_daemon(pulse.env)
+    try:
+        st = settled(again, 2, timeout=60)
+        entries = {str(e["source"]): e for e in history(again)}
+    finally:
+        stop_daemon(again)
+    assert st["counters"]["spoken"] == 2
+    first, second = entries[" ".join(ANSWER)], entries[" ".join(NEXT)]
+    # Each sentence heard exactly once across both daemons, in order.
+    assert first["heard"] == ANSWER[heard_before:]
+    assert second["heard"] == NEXT
+    assert voiced_seconds(recorder.stop()) > 0

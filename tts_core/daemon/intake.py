@@ -58,7 +58,15 @@ class Speaker(Protocol):
     """What the daemon does with something to say (its ``_speak``)."""
 
     def __call__(
-        self, speak: Speak, config: Config, *, project: str, hook_ms: float | None, ticket: Ticket
+        self,
+        speak: Speak,
+        config: Config,
+        *,
+        project: str,
+        hook_ms: float | None,
+        ticket: Ticket,
+        skip: int = 0,
+        on_heard: Callable[[int], None] | None = None,
     ) -> None: ...
 
 
@@ -166,6 +174,13 @@ class Intake:
         session = payload.get("session_id")
         name = payload["hook_event_name"]
         self.recent_events.append({"event": name, "session_id": str(session or "")})
+        resumed = self.journal.progress.pop(event.id, None)
+        if resumed is not None and resumed.said is not None:
+            # A restart: say the rest of what this event was, not what routing it anew gives.
+            speak = _speak_of(resumed.said, str(session or ""))
+            log.info("%s resumed after sentence %d", name, resumed.heard)
+            return self._say(speak, config, where, None, ticket, resumed.heard)
+        skip = resumed.heard if resumed is not None else 0
         try:
             decision = route(payload, event.env, config, self.tracker)
         except PayloadError as exc:
@@ -180,18 +195,47 @@ class Intake:
             self.cancel(decision.session_id)
             ticket.close("dropped", "control")
         elif isinstance(decision, Speak):
-            self.speak(decision, config, project=where, hook_ms=hook_ms, ticket=ticket)
+            self._say(decision, config, where, hook_ms, ticket, skip)
         elif isinstance(decision, SpeakTurn):
-            self._spawn(self._speak_turn(decision, config, where, hook_ms, ticket), ticket)
+            self._spawn(self._speak_turn(decision, config, where, hook_ms, ticket, skip), ticket)
         elif isinstance(decision, SpeakStream):
             chunk = self.tracker.release(decision.key, decision.message_id)
             if not chunk.strip():
                 return ticket.close("dropped", "buffered")
             speak = Speak(chunk, decision.key[0], Priority.MESSAGE, "stream")
-            self.speak(speak, config, project=where, hook_ms=hook_ms, ticket=ticket)
+            self._say(speak, config, where, hook_ms, ticket, skip)
+
+    def _say(
+        self,
+        speak: Speak,
+        config: Config,
+        project: str,
+        hook_ms: float | None,
+        ticket: Ticket,
+        skip: int = 0,
+    ) -> None:
+        """Hand ``speak`` to the daemon, journaling what it is and, sentence by sentence, how
+        much of it was heard (a restart resumes there)."""
+        event_id = ticket.event_id
+        said = {"text": speak.text, "session": speak.session_id, "kind": speak.kind}
+        self.journal.said(event_id, {**said, "priority": int(speak.priority)})
+        self.speak(
+            speak, config, project=project, hook_ms=hook_ms, ticket=ticket, skip=skip,
+            on_heard=lambda n: self.journal.heard(event_id, n),
+        )  # fmt: skip
+
+    def hold(self) -> None:
+        """The daemon is stopping: what is cut from now on stays open in the journal."""
+        self.journal.hold()
 
     async def _speak_turn(
-        self, turn: SpeakTurn, config: Config, project: str, hook_ms: float | None, ticket: Ticket
+        self,
+        turn: SpeakTurn,
+        config: Config,
+        project: str,
+        hook_ms: float | None,
+        ticket: Ticket,
+        skip: int = 0,
     ) -> None:
         session = turn.key[0]
         generation = self._generation[session]
@@ -215,7 +259,7 @@ class Intake:
         if not new:
             return ticket.close("dropped", "already_spoken" if blocks else "nothing_to_say")
         speak = Speak("\n\n".join(new), session, Priority.MESSAGE, "turn")
-        self.speak(speak, config, project=project, hook_ms=hook_ms, ticket=ticket)
+        self._say(speak, config, project, hook_ms, ticket, skip)
 
     def _spawn(self, coro: Coroutine[Any, Any, None], ticket: Ticket) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -247,3 +291,14 @@ class Intake:
             "duplicates": self.duplicates,
             "journal": self.journal.status(),
         }
+
+
+def _speak_of(said: dict[str, object], session: str) -> Speak:
+    """The :class:`Speak` a journaled ``said`` line describes."""
+    value = said.get("priority")
+    known = {int(p): p for p in Priority}
+    priority = known.get(value, Priority.MESSAGE) if isinstance(value, int) else Priority.MESSAGE
+    return Speak(
+        str(said.get("text", "")), str(said.get("session", session)), priority,
+        str(said.get("kind", "turn")),
+    )  # fmt: skip

@@ -7,6 +7,13 @@ line are handed back to be taken again (unless stale), and the file is started a
 plain ``write``: the kernel keeps it across a SIGKILL of the process; fsync would guard against
 a power cut at the price of milliseconds per event, which the hook's deadline cannot spare.
 
+Progress within an event is journaled too, so that a restart (SIGTERM or SIGKILL) neither
+drops nor repeats speech: ``{"said": id, ...}`` holds the utterance the event became (its
+text, as assembled when it was routed: a Stop's text depends on the transcript and display
+of that moment), and ``{"heard": id, "n": k}`` says that its first k sentences were played to
+the end. The next daemon speaks that text again from sentence k + 1. While the daemon stops
+(:meth:`Journal.hold`), what it leaves unsaid is not marked done.
+
 A frame torn by a full disk (fewer bytes than its header announced) or a line of garbage costs
 nothing but itself: the reader checks that each frame ends where a record (or the file) ends,
 and otherwise finds the next valid record and goes on from there. What it could not read is
@@ -41,8 +48,19 @@ REJECTED_MAX = 16 * 1024 * 1024
 """``journal.rejected`` grows no further than this (a disk filling with garbage stops here)."""
 LOGGED_REJECTS = 20
 """Unreadable spans logged one by one at start-up; beyond them, one line says how many more."""
-_START = re.compile(rb'\{"(?:v|done)":')
+SAID_MAX = 1024 * 1024
+"""Longest utterance text journaled; a longer one is routed again from its event instead."""
+_START = re.compile(rb'\{"(?:v|done|said|heard)":')
 """Where a record may begin: a hook frame's header or a control line."""
+
+
+@dataclass
+class Progress:
+    """How far a previous run got with one event: the utterance it made (``said``: text,
+    session, kind, priority; None if it made none) and how many of its sentences were heard."""
+
+    said: dict[str, object] | None = None
+    heard: int = 0
 
 
 class Journal:
@@ -55,6 +73,11 @@ class Journal:
         self.rejected = 0
         """Unreadable spans (torn frames, garbage lines) found in this run's start-up read."""
         self.rejected_path = path.with_name(path.name.removesuffix(".jsonl") + ".rejected")
+        self.progress: dict[str, Progress] = {}
+        """What the previous run had said of the events :meth:`recover` hands back (taken by
+        the caller as it routes them)."""
+        self._said: set[str] = set()
+        self._held = False
         self._fd: int | None = None
 
     def recover(self) -> tuple[list[HookEvent], int]:
@@ -75,6 +98,13 @@ class Journal:
         self._restart()
         for event in fresh:
             self.append(event)
+            progress = contents.progress.get(event.id)
+            if progress is not None:
+                self.progress[event.id] = progress
+                if progress.said is not None:
+                    self.said(event.id, progress.said)
+                if progress.heard:
+                    self.heard(event.id, progress.heard)
         return fresh, len(pending) - len(fresh)
 
     def append(self, event: HookEvent) -> bool:
@@ -87,11 +117,33 @@ class Journal:
             return True
         return False
 
+    def said(self, event_id: str, utterance: dict[str, object]) -> None:
+        """``event_id`` became ``utterance`` (its ``text`` and what it is spoken as): a restart
+        speaks that again, not what routing the event anew would give. Once per event."""
+        text = utterance.get("text")
+        if event_id not in self.open or event_id in self._said:
+            return
+        if not isinstance(text, str) or len(text) > SAID_MAX:
+            return  # too long to copy: a restart routes the event again
+        self._said.add(event_id)
+        self._write(json.dumps({"said": event_id, **utterance}).encode() + b"\n")
+
+    def heard(self, event_id: str, n: int) -> None:
+        """The first ``n`` sentences of ``event_id``'s utterance were played to the end."""
+        if event_id in self.open:
+            self._write(json.dumps({"heard": event_id, "n": n}).encode() + b"\n")
+
+    def hold(self) -> None:
+        """The daemon is stopping: what ends from now on (cut by the stop) stays open, to be
+        spoken by the next daemon from its first sentence not heard."""
+        self._held = True
+
     def done(self, event_id: str) -> None:
         """``event_id`` has its outcome: it will not be taken again."""
-        if event_id not in self.open:
+        if event_id not in self.open or self._held:
             return
         self.open.discard(event_id)
+        self._said.discard(event_id)
         self._write(json.dumps({"done": event_id}).encode() + b"\n")
         if not self.open and self._size() > COMPACT_AT:
             self._restart()
@@ -191,6 +243,7 @@ class Contents:
 
     events: list[HookEvent] = field(default_factory=list)
     rejected: list[bytes] = field(default_factory=list)
+    progress: dict[str, Progress] = field(default_factory=dict)
 
 
 def unfinished(data: bytes) -> list[HookEvent]:
@@ -218,16 +271,25 @@ def read(data: bytes) -> Contents:
         value, at = record
         if isinstance(value, HookEvent):
             pending[value.id] = value
-        else:
+        elif isinstance(value, str):
             pending.pop(value, None)
+            out.progress.pop(value, None)
+        elif "said" in value:
+            said = {k: v for k, v in value.items() if k != "said"}
+            out.progress.setdefault(str(value["said"]), Progress()).said = said
+        else:
+            entry = out.progress.setdefault(str(value["heard"]), Progress())
+            n = value["n"]
+            entry.heard = max(entry.heard, n if isinstance(n, int) else 0)
     out.events = list(pending.values())
+    out.progress = {e.id: out.progress[e.id] for e in out.events if e.id in out.progress}
     return out
 
 
 def _line_at(data: bytes, at: int) -> tuple[object, int] | None:
     """The record whose first line starts at ``at``, read from that line alone: a hook
-    header (a dict, its body not read) or a done id; and where the line ends. None if the
-    line is not one."""
+    header (a dict, its body not read), a done id, or a said or heard line (a dict); and where
+    the line ends. None if the line is not one."""
     end = data.find(b"\n", at)
     if end < 0:
         return None  # cut short by a kill or a full disk
@@ -241,23 +303,32 @@ def _line_at(data: bytes, at: int) -> tuple[object, int] | None:
         if isinstance(header, dict) and header.get("type") == HookEvent.TYPE:
             return header, end + 1
         return None
-    if line.startswith(b'{"done":'):
+    if line.startswith((b'{"done":', b'{"said":', b'{"heard":')):
         with contextlib.suppress(ValueError):
             value = json.loads(line)
             if isinstance(value, dict) and isinstance(value.get("done"), str):
                 return value["done"], end + 1
+            said = isinstance(value, dict) and isinstance(value.get("said"), str)
+            if said and isinstance(value.get("text"), str):
+                return value, end + 1
+            if isinstance(value, dict) and isinstance(value.get("heard"), str):
+                n = value.get("n")
+                if isinstance(n, int) and not isinstance(n, bool) and n >= 0:
+                    return value, end + 1
     return None
 
 
-def _record_at(data: bytes, at: int) -> tuple[HookEvent | str, int] | None:
-    """The whole record at ``at`` (a hook event, or the id a done line closes) and where the
-    next one starts; None if there is no whole record there."""
+def _record_at(data: bytes, at: int) -> tuple[HookEvent | str | dict[str, object], int] | None:
+    """The whole record at ``at`` (a hook event, the id a done line closes, or a said or heard
+    line) and where the next one starts; None if there is no whole record there."""
     first = _line_at(data, at)
     if first is None:
         return None
     value, body = first
     if not isinstance(value, dict):
         return str(value), body
+    if "said" in value or "heard" in value:
+        return value, body
     header = data[at : body - 1]
     end = body + body_size(header)
     if end > len(data):

@@ -45,6 +45,8 @@ class _Heard:
     was played to the end."""
 
     text: str
+    number: int | None = None
+    """Its place in the utterance's sentences, from 1 (None for a cue of ours)."""
 
 
 class Pipeline:
@@ -82,6 +84,11 @@ class Pipeline:
     @property
     def speaking(self) -> bool:
         return self._current is not None
+
+    def waiting(self) -> list[Utterance]:
+        """The utterance being spoken, then those queued (in the order they would be)."""
+        current = [self._current] if self._current is not None else []
+        return current + [item[2] for item in sorted(self._queue)]
 
     def start(self) -> None:
         self._worker = asyncio.get_running_loop().create_task(self._run(), name="pipeline")
@@ -230,6 +237,11 @@ class Pipeline:
         # keep answering the hooks and status meanwhile.
         sentences = await asyncio.to_thread(self.split, utterance)
         timings["filter"] = (time.perf_counter() - t0) * 1000
+        utterance.sentences = len(sentences)
+        if sentences and utterance.skip >= len(sentences):
+            return "dropped", "already_heard"  # all of it, before a restart
+        numbers: list[int | None] = list(range(utterance.skip + 1, len(sentences) + 1))
+        sentences = sentences[utterance.skip :]
         if not sentences:
             return "dropped", "nothing_to_say"
         chime = False
@@ -239,6 +251,7 @@ class Pipeline:
             if changed and utterance.cue == "name" and utterance.project:
                 name = os.path.basename(utterance.project.rstrip("/")) or utterance.project
                 sentences = [Sentence(f"{name}:", announcement=True), *sentences]
+                numbers = [None, *numbers]
             chime = changed and utterance.cue == "chime"
         # A producer synthesizes ahead (sentence n+1 while n plays; network engines hand over
         # each part as it arrives) into a small queue; this loop plays what it finds there.
@@ -250,12 +263,13 @@ class Pipeline:
 
         async def produce() -> None:
             try:
+                done = 0
                 for batch in staged(sentences):
                     t1 = time.perf_counter()
                     texts = await self._translate(utterance, batch)
                     if utterance.translate is not None:
                         timings.setdefault("translate", (time.perf_counter() - t1) * 1000)
-                    for text in texts:
+                    for number, text in zip(numbers[done:], texts, strict=False):
                         utterance.spoken.append(text)
                         lang, voice = self._voice(utterance, text, engine)
                         t2 = time.perf_counter()
@@ -263,9 +277,10 @@ class Pipeline:
                             async for part in voice.stream(text, lang):
                                 timings.setdefault("synthesize", (time.perf_counter() - t2) * 1000)
                                 await queue.put(part)
-                            await queue.put(_Heard(text))  # played to here: heard whole
+                            await queue.put(_Heard(text, number))  # played to here: heard
                         except EngineError as exc:  # this sentence is lost; the next may work
                             errors.append(str(exc))
+                    done += len(batch)
             finally:
                 await queue.put(None)
 
@@ -280,6 +295,10 @@ class Pipeline:
                     break
                 if isinstance(audio, _Heard):
                     utterance.heard.append(audio.text)
+                    if audio.number is not None:
+                        utterance.reached = audio.number
+                        if utterance.on_heard is not None:
+                            utterance.on_heard(audio.number)
                     continue
                 timings.setdefault("first_audio", (time.monotonic() - utterance.created) * 1000)
                 if not await self.player.play(audio.with_gain(utterance.volume)):
