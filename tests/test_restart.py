@@ -14,6 +14,7 @@ import shutil
 import signal
 import stat
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -213,3 +214,96 @@ def test_speech_resumes_after_a_restart_at_the_first_sentence_not_heard(
     assert first["heard"] == ANSWER[heard_before:]
     assert second["heard"] == NEXT
     assert voiced_seconds(recorder.stop()) > 0
+
+
+# ---- a transcript rewritten while it is read -------------------------------------------------
+
+
+def turn_lines(n: int) -> tuple[list[bytes], list[str]]:
+    """Transcript lines of turn ``n`` (a prompt, three text blocks) and its blocks."""
+    blocks = [f"Turn {n}, block {b}: a whole sentence of it." for b in (1, 2, 3)]
+    prompt = {"type": "user", "promptId": f"prompt-{n}", "message": {"content": f"Q{n}"}}
+    lines = [json.dumps(prompt).encode()]
+    for text in blocks:
+        reply = {"type": "assistant", "message": {"content": [{"type": "text", "text": text}]}}
+        lines.append(json.dumps(reply).encode())
+    return lines, blocks
+
+
+def rewrite_slowly(path: Path, lines: list[bytes], pause: float) -> None:
+    """Rewrite ``path`` in place (same file, truncated), each line in two writes, pausing."""
+    with path.open("r+b", buffering=0) as f:
+        f.truncate(0)
+        for line in lines:
+            half = len(line) // 2
+            for part in (line[:half], line[half:] + b"\n"):
+                f.write(part)
+                time.sleep(pause)
+
+
+def test_a_transcript_rewritten_while_read_is_never_taken_for_the_whole_turn(
+    isolated_home: Path,
+) -> None:
+    transcript = isolated_home.parent / "transcript.jsonl"
+    transcript.write_bytes(b"")
+    d = start_daemon(NO_AUDIO)
+    lines: list[bytes] = []
+    expected: dict[str, list[str]] = {}
+    try:
+        for n in range(1, 21):
+            turn, blocks = turn_lines(n)
+            lines += turn
+            expected[blocks[-1]] = blocks
+            writer = threading.Thread(target=rewrite_slowly, args=(transcript, lines, 0.005))
+            writer.start()
+            payload = json.loads(stop_payload(n, blocks[-1]))
+            payload["transcript_path"] = str(transcript)
+            timed_hook(json.dumps(payload).encode())
+            writer.join()
+            settled(d, n)
+        entries = history(d)
+    finally:
+        stop_daemon(d)
+    assert len(entries) == 20
+    whole = fallback = 0
+    for entry in entries:
+        source = str(entry["source"])
+        blocks = expected[source.split("\n\n")[-1]]
+        if source == "\n\n".join(blocks):
+            whole += 1
+            assert entry["note"] == ""
+        else:  # never a turn with blocks missing: Stop's own block, and a note saying why
+            assert source == blocks[-1], source
+            assert str(entry["note"]).startswith("the transcript was not whole: "), entry
+            fallback += 1
+    print(f"rewritten transcript: {whole} turns whole, {fallback} from Stop's block (marked)")
+
+
+def test_a_transcript_still_being_written_past_the_grace_is_a_cut_read(tmp_path: Path) -> None:
+    from tts_core.claude_code import transcript as reader
+
+    path = tmp_path / "t.jsonl"
+    turn, blocks = turn_lines(1)
+    path.write_bytes(b"\n".join(turn[:2]) + b"\n")  # the prompt and the first block
+    stop = threading.Event()
+
+    def keep_writing() -> None:  # another session's lines, and a torn one, for 3 s
+        with path.open("ab", buffering=0) as f:
+            while not stop.wait(0.01):
+                f.write(b'{"type": "system", "content": "tick"}\n{"type": "sys')
+                f.write(b'tem"}\n')
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    try:
+        t0 = time.monotonic()
+        read = asyncio.run(reader.read_turn(path, "prompt-1", blocks[-1], wait_s=0.2))
+        took = time.monotonic() - t0
+    finally:
+        stop.set()
+        writer.join()
+    assert isinstance(read, reader.Cut)
+    assert read.why.startswith("the transcript was not whole: ")
+    assert took < reader.WRITING_GRACE_S + 3.0  # given up within a bound
+    # The same file, once still, is read as it is: the last block comes from Stop.
+    assert asyncio.run(reader.read_turn(path, "prompt-1", blocks[-1], wait_s=0.1)) == blocks[:1]

@@ -39,6 +39,7 @@ class History:
                 "heard": _bounded(utterance.heard),
                 "outcome": outcome,
                 "reason": clip(reason, SOURCE_MAX),
+                "note": utterance.note,
                 "timings": {k: round(v, 1) for k, v in utterance.timings.items()},
                 "queued_at": utterance.queued_at,
             }

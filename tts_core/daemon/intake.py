@@ -31,7 +31,7 @@ from tts_core.claude_code.events import (
     parse_payload,
     route,
 )  # fmt: skip
-from tts_core.claude_code.transcript import read_turn
+from tts_core.claude_code.transcript import Cut, read_turn
 from tts_core.claude_code.turns import TurnTracker, assemble, blocks_from_display
 from tts_core.config.schema import Config
 from tts_core.daemon import spool
@@ -67,6 +67,7 @@ class Speaker(Protocol):
         ticket: Ticket,
         skip: int = 0,
         on_heard: Callable[[int], None] | None = None,
+        note: str = "",
     ) -> None: ...
 
 
@@ -213,6 +214,7 @@ class Intake:
         hook_ms: float | None,
         ticket: Ticket,
         skip: int = 0,
+        note: str = "",
     ) -> None:
         """Hand ``speak`` to the daemon, journaling what it is and, sentence by sentence, how
         much of it was heard (a restart resumes there)."""
@@ -221,7 +223,7 @@ class Intake:
         self.journal.said(event_id, {**said, "priority": int(speak.priority)})
         self.speak(
             speak, config, project=project, hook_ms=hook_ms, ticket=ticket, skip=skip,
-            on_heard=lambda n: self.journal.heard(event_id, n),
+            on_heard=lambda n: self.journal.heard(event_id, n), note=note,
         )  # fmt: skip
 
     def hold(self) -> None:
@@ -240,7 +242,7 @@ class Intake:
         session = turn.key[0]
         generation = self._generation[session]
         display = blocks_from_display(self.tracker.display_blocks(turn.key), turn.last_message)
-        transcript = None
+        transcript: list[str] | Cut | None = None
         if turn.transcript_path:
             # The transcript has the blocks' true boundaries (a display glues a reply's blocks):
             # it wins when it has the whole turn. With a display that agrees with Stop, it is
@@ -252,6 +254,12 @@ class Intake:
                 turn.last_message,
                 wait_s=wait if display is None else min(wait, DISPLAY_AGREES_WAIT_S),
             )
+        note = ""
+        if isinstance(transcript, Cut):  # never taken for the whole turn
+            used = "the streamed display" if display is not None else "Stop's last block"
+            note = f"{transcript.why}; spoke {used}"
+            log.warning("%s (%s)", note, turn.transcript_path)
+            transcript = None
         blocks = assemble(display, transcript, turn.last_message)
         if generation != self._generation[session]:
             return ticket.close("dropped", "user_prompt")  # the user moved on meanwhile
@@ -259,7 +267,7 @@ class Intake:
         if not new:
             return ticket.close("dropped", "already_spoken" if blocks else "nothing_to_say")
         speak = Speak("\n\n".join(new), session, Priority.MESSAGE, "turn")
-        self._say(speak, config, project, hook_ms, ticket, skip)
+        self._say(speak, config, project, hook_ms, ticket, skip, note)
 
     def _spawn(self, coro: Coroutine[Any, Any, None], ticket: Ticket) -> None:
         task = asyncio.get_running_loop().create_task(coro)

@@ -306,6 +306,7 @@ class Daemon:
         voice: VoiceOptions | None = None,
         skip: int = 0,
         on_heard: Callable[[int], None] | None = None,
+        note: str = "",
     ) -> None:
         """Queue ``speak`` in the pipeline; its outcome closes ``ticket``."""
 
@@ -340,6 +341,7 @@ class Daemon:
                 on_done=finished,
                 skip=skip,
                 on_heard=on_heard,
+                note=note,
             )
         )
 

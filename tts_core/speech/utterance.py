@@ -99,3 +99,6 @@ class Utterance:
     created: float = field(default_factory=time.monotonic)
     queued_at: float = field(default_factory=time.time)
     """Wall-clock time it was queued (for history)."""
+    note: str = ""
+    """Why the text may not be all there was to say (a transcript that was not whole), for
+    history; empty when nothing is known to be missing."""
