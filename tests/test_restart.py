@@ -13,16 +13,22 @@ import os
 import shutil
 import signal
 import stat
+import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from tts_core import client
 from tts_core import paths as _paths
+from tts_core.audio.player import STALL_S, Player
 from tts_core.daemon.server import Server
+from tts_core.errors import AudioUnavailable
 from tts_core.protocol import (
     FIELD_MAX,
     MAX_FRAME,
@@ -32,6 +38,7 @@ from tts_core.protocol import (
     Message,
     Ok,
     Ping,
+    Say,
     StatusReply,
     StatusRequest,
     decode,
@@ -39,6 +46,7 @@ from tts_core.protocol import (
     hook_frame,
 )
 
+from .audio_sink import start_pulse, stop_pulse
 from .conftest import (
     DaemonClient,
     Pulse,
@@ -53,7 +61,7 @@ from .test_faults import settled, stop_payload, timed_hook
 NO_AUDIO = {"PULSE_SERVER": "unix:/nonexistent"}
 
 
-def history(d: DaemonClient, limit: int = 100) -> list[dict[str, object]]:
+def history(d: DaemonClient, limit: int = 100) -> list[dict[str, Any]]:
     reply = client.request(HistoryRequest(limit), paths=d.paths)
     assert isinstance(reply, HistoryReply), reply
     return reply.entries
@@ -307,3 +315,81 @@ def test_a_transcript_still_being_written_past_the_grace_is_a_cut_read(tmp_path:
     assert took < reader.WRITING_GRACE_S + 3.0  # given up within a bound
     # The same file, once still, is read as it is: the last block comes from Stop.
     assert asyncio.run(reader.read_turn(path, "prompt-1", blocks[-1], wait_s=0.1)) == blocks[:1]
+
+
+# ---- an idle sound server ----------------------------------------------------------------------
+
+
+IDLE_SENTENCES = ["Yes.", "No.", "Go.", "Stop.", "Red.", "Blue."]
+
+
+@pytest.fixture
+def idle_pulse() -> Iterator[Pulse]:
+    """A private PulseAudio server of its own, with nothing reading its null sink (it renders
+    2 s at a time) and module-suspend-on-idle, as a desktop has, suspending it after 1 s."""
+    server = start_pulse()
+    env = {**os.environ, **server.env}
+    subprocess.run(
+        ["pactl", "load-module", "module-suspend-on-idle", "timeout=1"], env=env, check=True,
+        capture_output=True,
+    )  # fmt: skip
+    yield server
+    stop_pulse(server)
+
+
+def test_an_idle_or_suspended_sink_is_waited_for_not_taken_for_a_dead_one(
+    idle_pulse: Pulse,
+) -> None:
+    # Every sentence opens a stream on a sink that renders 2 s at a time: each one waits up
+    # to 2 s for its first frames to be taken, the first after a pause (suspended) too.
+    d = start_daemon(idle_pulse.env)
+    replies = []
+    try:
+        for pause in (0.0, 2.0):  # 1 s idle suspends the sink
+            time.sleep(pause)
+            say = Say(" ".join(IDLE_SENTENCES), lang="en", engine="espeak", wait=True)
+            replies.append(client.request(say, paths=d.paths, timeout=60))
+        entries = history(d)
+    finally:
+        stop_daemon(d)
+    assert replies == [Ok("spoken")] * 2
+    assert [" ".join(e["heard"]) for e in entries] == [" ".join(IDLE_SENTENCES)] * 2
+
+
+class _Device:
+    """The edge of the player: a PortAudio stream whose device takes nothing for
+    ``start_s``, then plays in real time until ``dies_at_s`` (if given)."""
+
+    def __init__(self, start_s: float, dies_at_s: float | None = None, rate: int = 8000) -> None:
+        self.capacity, self.rate, self.buffered = 400, rate, 0
+        self.t0 = time.monotonic()
+        self.start_s, self.dies_at_s = start_s, dies_at_s
+        self.consumed_until = self.t0 + start_s
+
+    @property
+    def write_available(self) -> int:
+        now = time.monotonic()
+        if self.dies_at_s is not None:
+            now = min(now, self.t0 + self.dies_at_s)
+        if now > self.consumed_until:
+            self.buffered -= min(self.buffered, int((now - self.consumed_until) * self.rate))
+            self.consumed_until = now
+        return self.capacity - self.buffered
+
+    def write(self, data: Any) -> None:
+        self.buffered += len(data)
+
+    def abort(self) -> None:
+        pass
+
+
+def test_the_player_waits_for_a_slow_start_but_not_for_a_dead_device() -> None:
+    samples = np.zeros((4000, 1), dtype=np.float32)  # 0.5 s at 8 kHz
+    player = Player()
+    t0 = time.monotonic()
+    assert player._feed(_Device(start_s=STALL_S - 0.5), samples, 160) is True
+    assert time.monotonic() - t0 > STALL_S - 0.5  # waited for it to start, then played
+    t0 = time.monotonic()
+    with pytest.raises(AudioUnavailable, match=r"^the audio device stopped taking audio"):
+        player._feed(_Device(start_s=0.0, dies_at_s=0.1), samples, 160)
+    assert time.monotonic() - t0 < STALL_S + 2.0  # a dead device fails within the bound
