@@ -11,16 +11,18 @@ Must not import the daemon or the pipeline.
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from tts_core.claude_code.events import Cancel, Decision, Drop, Speak, SpeakStream, SpeakTurn, route
-from tts_core.claude_code.transcript import read_turn
+from tts_core.claude_code.transcript import Cut, read_turn
 from tts_core.claude_code.turns import TurnTracker, assemble, blocks_from_display
 from tts_core.config.schema import Config
 from tts_core.speech.policy import Priority
 
+log = logging.getLogger(__name__)
 DISPLAY_AGREES_WAIT_S = 0.15
 """How long a Stop waits for the transcript when the display already agrees with Stop (the
 interactive UI writes the last line 60-75 ms after Stop)."""
@@ -55,7 +57,7 @@ class Conversation:
         session = turn.key[0]
         generation = self._generation[session]
         display = blocks_from_display(self.tracker.display_blocks(turn.key), turn.last_message)
-        transcript = None
+        transcript: list[str] | Cut | None = None
         if turn.transcript_path:
             # The transcript has the blocks' true boundaries (a display glues a reply's blocks):
             # it wins when it has the whole turn. With a display that agrees with Stop, it is
@@ -67,10 +69,16 @@ class Conversation:
                 turn.last_message,
                 wait_s=wait if display is None else min(wait, DISPLAY_AGREES_WAIT_S),
             )
+        note = ""
+        if isinstance(transcript, Cut):  # never taken for the whole turn
+            used = "the streamed display" if display is not None else "Stop's last block"
+            note = f"{transcript.why}; spoke {used}"
+            log.warning("%s (%s)", note, turn.transcript_path)
+            transcript = None
         blocks = assemble(display, transcript, turn.last_message)
         if generation != self._generation[session]:
             return Drop("user_prompt")  # the user moved on meanwhile
         new = self.tracker.finish(turn.key, blocks, config.speak.mode)
         if not new:
             return Drop("already_spoken" if blocks else "nothing_to_say")
-        return Speak("\n\n".join(new), session, Priority.MESSAGE, "turn")
+        return Speak("\n\n".join(new), session, Priority.MESSAGE, "turn", note)

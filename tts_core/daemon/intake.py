@@ -18,6 +18,7 @@ import time
 import uuid
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -36,20 +37,45 @@ from tts_core.config.schema import Config
 from tts_core.daemon import spool
 from tts_core.daemon.books import Accounting, Ticket
 from tts_core.daemon.journal import Journal
-from tts_core.protocol import HookEvent
+from tts_core.protocol import HookEvent, clip
+from tts_core.speech.policy import Priority
 
 log = logging.getLogger(__name__)
 SEEN_IDS = 8192
 """Event ids remembered, so that an event spooled "in doubt" after all reached us is not
 spoken twice."""
 SPOOL_POLL_S = 0.5
+CLIPPED = ("session_id", "prompt_id", "message_id", "hook_event_name", "notification_type")
+"""Payload strings that are kept and echoed (status, history, logs, turn keys): clipped to
+:data:`~tts_core.protocol.FIELD_MAX` characters as soon as the payload is parsed."""
+PATH_MAX = 4096
+
+
+@dataclass(frozen=True)
+class _Act:
+    """What acting on one event's decision needs besides the decision."""
+
+    config: Config
+    where: str
+    hook_ms: float | None
+    ticket: Ticket
+    skip: int
 
 
 class Speaker(Protocol):
     """What the daemon does with something to say (its ``_speak``)."""
 
     def __call__(
-        self, speak: Speak, config: Config, *, project: str, hook_ms: float | None, ticket: Ticket
+        self,
+        speak: Speak,
+        config: Config,
+        *,
+        project: str,
+        hook_ms: float | None,
+        ticket: Ticket,
+        skip: int = 0,
+        on_heard: Callable[[int], None] | None = None,
+        note: str = "",
     ) -> None: ...
 
 
@@ -85,9 +111,8 @@ class Intake:
     def take(self, event: HookEvent) -> bool:
         """Accept ``event`` unless its id was taken before: journal it, route it soon (after
         the caller has answered the hook). False for a duplicate."""
-        if not event.id:
-            event.id = uuid.uuid4().hex[:16]  # from an older hook: ids are ours to give then
-        elif event.id in self._seen:
+        event.id = clip(event.id) or uuid.uuid4().hex[:16]  # none from an older hook: ours
+        if event.id in self._seen:
             self.duplicates += 1
             return False
         self._seen[event.id] = None
@@ -140,8 +165,11 @@ class Intake:
             except PayloadError as exc:
                 log.warning("bad hook payload: %s", exc)
                 return ticket.close("failed", str(exc))
+            for key in CLIPPED:
+                if isinstance(payload.get(key), str):
+                    payload[key] = clip(payload[key])
             project = event.env.get("CLAUDE_PROJECT_DIR") or payload.get("cwd")
-            where = project if isinstance(project, str) else ""
+            where = clip(project, PATH_MAX) if isinstance(project, str) else ""
             config = await self.config_for(where or None)
             self._route(event, payload, where, config, ticket)
         except Exception as exc:  # whatever a hostile payload makes us raise: close the event
@@ -154,6 +182,13 @@ class Intake:
         session = payload.get("session_id")
         name = payload["hook_event_name"]
         self.recent_events.append({"event": name, "session_id": str(session or "")})
+        resumed = self.journal.progress.pop(event.id, None)
+        if resumed is not None and resumed.said is not None:
+            # A restart: say the rest of what this event was, not what routing it anew gives.
+            speak = _speak_of(resumed.said, str(session or ""))
+            log.info("%s resumed after sentence %d", name, resumed.heard)
+            return self._say(speak, config, where, None, ticket, resumed.heard)
+        skip = resumed.heard if resumed is not None else 0
         try:
             decision = self.conversation.decide(payload, event.env, config)
         except PayloadError as exc:
@@ -161,28 +196,48 @@ class Intake:
             return ticket.close("failed", str(exc))
         log.info("%s -> %s", name, type(decision).__name__)
         hook_ms = (time.time() - event.sent_at) * 1000 if event.sent_at else None
+        act = _Act(config, where, hook_ms, ticket, skip)
         if isinstance(decision, SpeakTurn):
-            self._spawn(self._finish_turn(decision, config, where, hook_ms, ticket), ticket)
+            self._spawn(self._finish_turn(decision, act), ticket)
         else:
-            self._act(decision, config, where, hook_ms, ticket)
+            self._act(decision, act)
 
-    async def _finish_turn(
-        self, turn: SpeakTurn, config: Config, where: str, hook_ms: float | None, ticket: Ticket
-    ) -> None:
-        self._act(await self.conversation.finish_turn(turn, config), config, where, hook_ms, ticket)
+    async def _finish_turn(self, turn: SpeakTurn, act: _Act) -> None:
+        self._act(await self.conversation.finish_turn(turn, act.config), act)
 
-    def _act(
-        self, decision: Decision, config: Config, where: str, hook_ms: float | None, ticket: Ticket
-    ) -> None:
+    def _act(self, decision: Decision, act: _Act) -> None:
         if isinstance(decision, Speak):
-            self.speak(decision, config, project=where, hook_ms=hook_ms, ticket=ticket)
+            self._say(decision, act.config, act.where, act.hook_ms, act.ticket, act.skip)
         elif isinstance(decision, Cancel):
             self.cancel(decision.session_id)
-            ticket.close("dropped", "control")
+            act.ticket.close("dropped", "control")
         elif isinstance(decision, Drop):
-            ticket.close("dropped", decision.reason)
+            act.ticket.close("dropped", decision.reason)
         else:  # a SpeakTurn or SpeakStream is Conversation's to finish
-            ticket.close("failed", f"internal error: unfinished {type(decision).__name__}")
+            act.ticket.close("failed", f"internal error: unfinished {type(decision).__name__}")
+
+    def _say(
+        self,
+        speak: Speak,
+        config: Config,
+        project: str,
+        hook_ms: float | None,
+        ticket: Ticket,
+        skip: int = 0,
+    ) -> None:
+        """Hand ``speak`` to the daemon, journaling what it is and, sentence by sentence, how
+        much of it was heard (a restart resumes there)."""
+        event_id = ticket.event_id
+        said = {"text": speak.text, "session": speak.session_id, "kind": speak.kind}
+        self.journal.said(event_id, {**said, "priority": int(speak.priority)})
+        self.speak(
+            speak, config, project=project, hook_ms=hook_ms, ticket=ticket, skip=skip,
+            on_heard=lambda n: self.journal.heard(event_id, n), note=speak.note,
+        )  # fmt: skip
+
+    def hold(self) -> None:
+        """The daemon is stopping: what is cut from now on stays open in the journal."""
+        self.journal.hold()
 
     def _spawn(self, coro: Coroutine[Any, Any, None], ticket: Ticket) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -214,3 +269,14 @@ class Intake:
             "duplicates": self.duplicates,
             "journal": self.journal.status(),
         }
+
+
+def _speak_of(said: dict[str, object], session: str) -> Speak:
+    """The :class:`Speak` a journaled ``said`` line describes."""
+    value = said.get("priority")
+    known = {int(p): p for p in Priority}
+    priority = known.get(value, Priority.MESSAGE) if isinstance(value, int) else Priority.MESSAGE
+    return Speak(
+        str(said.get("text", "")), str(said.get("session", session)), priority,
+        str(said.get("kind", "turn")),
+    )  # fmt: skip
