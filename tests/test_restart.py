@@ -352,7 +352,7 @@ def test_an_idle_or_suspended_sink_is_waited_for_not_taken_for_a_dead_one(
         entries = history(d)
     finally:
         stop_daemon(d)
-    assert replies == [Ok("spoken")] * 2
+    assert replies == [Ok("spoken by espeak (en)")] * 2
     assert [" ".join(e["heard"]) for e in entries] == [" ".join(IDLE_SENTENCES)] * 2
 
 

@@ -55,6 +55,11 @@ def say_to_file(text: str, args: argparse.Namespace, p: _paths.Paths) -> int:
         for sentence in sentences:
             voiced = voicing.voiced(plan, sentence.text, None)
             clips.append(await engines.render(voiced.engine, voiced.text, voiced.lang))
+        # A voice warming up in the background (Piper's worker) may still be starting: let it
+        # finish, since cancelling a subprocess mid-spawn hangs Python 3.11's loop shutdown.
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        if others:
+            await asyncio.wait(others, timeout=30)
         return clips
 
     clips = asyncio.run(render())
