@@ -163,7 +163,10 @@ def main() -> None:
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         _log(f"cannot spool the event ({why}); event dropped")
     if found == client.ABSENT and os.environ.get("CLAUDE_TTS_AUTOSPAWN", "1") != "0":
-        client.spawn_daemon()
+        try:
+            client.spawn_daemon()
+        except PathError as exc:  # it could not start either: say why, start nothing
+            _log(f"cannot start the daemon: {exc}")
 
 
 if __name__ == "__main__":

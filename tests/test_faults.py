@@ -283,3 +283,57 @@ def test_a_spool_that_cannot_be_made_still_lets_the_hook_start_the_daemon(
     finally:
         subprocess.run([sys.executable, "-m", "tts_core", "stop"], capture_output=True,
                        env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=30)  # fmt: skip
+
+
+def _spawned_daemon(p: _paths.Paths) -> int:
+    """Let a hook start the daemon; return its pid once it answers."""
+    timed_hook(stop_payload(0), {"CLAUDE_TTS_AUTOSPAWN": "1", **HEADLESS})
+    assert client.wait_until_running(p, timeout=20)
+    return int(p.pidfile.read_text())
+
+
+HEADLESS = {"CLAUDE_CODE_SESSION_ATTENDED": "0", "PULSE_SERVER": "unix:/nonexistent"}
+
+
+@pytest.mark.parametrize("hung", [False, True], ids=["killed", "hung-then-killed"])
+def test_a_daemon_that_dies_young_comes_back_at_the_next_event(hung: bool) -> None:
+    p = _paths.resolve()
+    t0 = time.monotonic()
+    pid = _spawned_daemon(p)
+    if hung:
+        os.kill(pid, signal.SIGSTOP)
+        timed_hook(stop_payload(1), HEADLESS)  # spooled: nobody answers
+    os.kill(pid, signal.SIGKILL)
+    assert time.monotonic() - t0 < 3.0, "too slow to test the young daemon"
+    for n in range(2, 5):
+        timed_hook(stop_payload(n), {"CLAUDE_TTS_AUTOSPAWN": "1", **HEADLESS})
+    assert client.wait_until_running(p, timeout=20), "the next event did not start a daemon"
+    again = DaemonClient(p)
+    wanted = 4 if hung else 3
+    st = again.wait_for(
+        lambda s: s["counters"]["received"] >= wanted and s["counters"]["in_progress"] == 0,
+        timeout=30,
+    )
+    assert st["dropped_by_reason"] == {"headless": wanted}
+    assert int(p.pidfile.read_text()) != pid
+    assert spooled(p) == []
+
+
+def test_a_daemon_that_never_comes_up_is_not_started_at_every_event() -> None:
+    """Failed starts back off (none after the first, then 1, 2, 4 ... s): a daemon that
+    crashes at start-up must not cost every hook a Python start-up."""
+    p = _paths.resolve()
+    _paths.ensure_private_dir(p.runtime)
+    p.spawn_stamp.write_text("3\n")  # three starts in a row never came up
+    timed_hook(stop_payload(1), {"CLAUDE_TTS_AUTOSPAWN": "1"})
+    assert not client.wait_until_running(p, timeout=1.0)
+    assert p.spawn_stamp.read_text() == "3\n"  # backing off: not started, not counted
+    assert client.spawn_backoff(3) == 2.0 and client.spawn_backoff(1) == 0.0
+    os.utime(p.spawn_stamp, (time.time() - 3, time.time() - 3))  # the back-off has passed
+    timed_hook(stop_payload(2), {"CLAUDE_TTS_AUTOSPAWN": "1", **HEADLESS})
+    assert client.wait_until_running(p, timeout=20)
+    DaemonClient(p).wait_for(lambda s: s["counters"]["received"] == 2)
+    deadline = time.monotonic() + 10
+    while p.spawn_stamp.exists():  # it came up: the count of failures starts again
+        assert time.monotonic() < deadline
+        time.sleep(0.05)

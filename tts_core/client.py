@@ -26,8 +26,11 @@ there but did not take it in time (hung, flooded, refused)."""
 MAX_SPOOLED = 500
 """The hook stops spooling past this many files (a daemon that never starts must not fill the
 disk); the daemon drains the spool as soon as it runs."""
-SPAWN_BACKOFF_S = 3.0
-"""Do not start the daemon again within this many seconds (crash loops, concurrent hooks)."""
+SPAWN_BACKOFF_S = 60.0
+"""The longest wait between two starts of a daemon that keeps failing to come up (the wait
+doubles with each failed start after the first, up to this)."""
+LOCK_FD_ENV = "CLAUDE_TTS_LOCK_FD"
+"""Names the inherited descriptor on which the spawning hook took the daemon's lock for it."""
 
 
 def request(
@@ -177,41 +180,99 @@ def daemon_python(paths: _paths.Paths | None = None) -> str:
     return venv_python if os.path.exists(venv_python) else sys.executable
 
 
+def spawn_backoff(failures: int) -> float:
+    """Seconds to wait before another start after ``failures`` starts in a row that never
+    came up: none after the first (it may have been killed young), then 1, 2, 4 ... s."""
+    return 0.0 if failures < 2 else min(SPAWN_BACKOFF_S, 2.0 ** (failures - 2))
+
+
+def spawn_failures(p: _paths.Paths) -> tuple[int, float]:
+    """(starts in a row not yet confirmed by a daemon that came up, seconds since the last),
+    from the spawn stamp; (0, inf) without one. The daemon removes the stamp once it listens."""
+    try:
+        fd = os.open(p.spawn_stamp, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return 0, float("inf")
+    try:
+        data, mtime = os.read(fd, 32), os.fstat(fd).st_mtime
+    except OSError:
+        return 0, float("inf")
+    finally:
+        os.close(fd)
+    try:
+        count = int(data.strip() or b"1")
+    except ValueError:
+        count = 1
+    return count, time.time() - mtime
+
+
+def _record_spawn(p: _paths.Paths, failures: int) -> None:
+    """Count one more start not yet confirmed (a full disk: left as it was)."""
+    try:
+        fd = os.open(p.spawn_stamp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    except OSError:
+        return
+    try:
+        os.write(fd, f"{failures}\n".encode())
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def spawn_daemon(paths: _paths.Paths | None = None, *, force: bool = False) -> bool:
-    """Start ``claude-tts serve`` fully detached; return False if skipped by the back-off.
+    """Start ``claude-tts serve`` fully detached; False if one runs or is starting already,
+    or (unless ``force``) while earlier starts keep failing (:func:`spawn_backoff`).
+
+    Decided from the daemon's lock, not from the clock: the lock is taken here and handed to
+    the new daemon (an inherited descriptor), so from this moment to the daemon's exit every
+    other hook sees it taken; a daemon that dies, however young, frees it for the next event.
 
     Detached means a new session with stdio on /dev/null: Claude Code waits for any child that
     still holds the hook's stdout or stderr (about 0.5 s per hook).
+
+    Raises:
+        PathError: the runtime folder cannot be made or written (the daemon could not start
+            either: the caller says so instead of starting one at every event).
     """
+    import fcntl
     import subprocess  # only on this rare path: it costs ~10 ms to import
 
     p = paths or _paths.resolve()
-    stamp = p.spawn_stamp
-    if not force:
-        try:
-            if time.time() - stamp.stat().st_mtime < SPAWN_BACKOFF_S:
-                return False
-        except OSError:
-            pass
+    _paths.ensure_private_dir(p.runtime)
     try:
-        _paths.ensure_private_dir(p.runtime)
-        stamp.touch()
-    except (OSError, PathError):
-        pass  # a full disk: start it anyway, without the back-off stamp
-    env = dict(os.environ)
-    root = package_root()
-    env["PYTHONPATH"] = os.pathsep.join(x for x in (root, env.get("PYTHONPATH", "")) if x)
-    subprocess.Popen(
-        [daemon_python(p), "-m", "tts_core", "serve"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        close_fds=True,
-        cwd="/",
-        env=env,
-    )
-    return True
+        lock = os.open(p.lockfile, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        raise PathError(
+            f"cannot open the daemon's lock {p.lockfile}: {exc.strerror or exc}"
+        ) from None
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False  # a daemon holds it: running, or starting up
+        failures, since = spawn_failures(p)
+        if not force and since < spawn_backoff(failures):
+            return False
+        _record_spawn(p, failures + 1)
+        env = dict(os.environ)
+        root = package_root()
+        env["PYTHONPATH"] = os.pathsep.join(x for x in (root, env.get("PYTHONPATH", "")) if x)
+        env[LOCK_FD_ENV] = str(lock)
+        subprocess.Popen(
+            [daemon_python(p), "-m", "tts_core", "serve"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            close_fds=True,
+            pass_fds=(lock,),
+            cwd="/",
+            env=env,
+        )
+        return True
+    finally:
+        os.close(lock)  # the daemon's copy keeps the lock
 
 
 def wait_until_running(paths: _paths.Paths | None = None, timeout: float = 10.0) -> bool:

@@ -27,10 +27,33 @@ if TYPE_CHECKING:
 log = logging.getLogger("tts_core.daemon.service")
 
 
+def _inherited_lock(paths: _paths.Paths) -> int | None:
+    """The lock the spawning hook took for us (``client.LOCK_FD_ENV``), if it is the lock file
+    and still ours; never handed on to our own children."""
+    from tts_core.client import LOCK_FD_ENV
+
+    value = os.environ.pop(LOCK_FD_ENV, "")
+    if not value.isdigit():
+        return None
+    fd = int(value)
+    try:
+        held, there = os.fstat(fd), os.stat(paths.lockfile)
+        if (held.st_dev, held.st_ino) != (there.st_dev, there.st_ino):
+            return None  # not the lock file: not ours to use or close
+        os.set_inheritable(fd, False)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # ours already: this only checks it
+    except OSError:
+        return None
+    return fd
+
+
 def acquire_lock(paths: _paths.Paths) -> int:
     """Take the per-user daemon lock (held until the process exits). Raises if taken."""
     _paths.ensure_private_dir(paths.runtime)
-    fd = os.open(paths.lockfile, os.O_RDWR | os.O_CREAT, 0o600)
+    inherited = _inherited_lock(paths)
+    if inherited is not None:
+        return inherited
+    fd = os.open(paths.lockfile, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -81,10 +104,27 @@ def install_signals(
         loop.add_signal_handler(sig, on_signal)
 
 
+async def _confirm_started(paths: _paths.Paths) -> None:
+    """Once we listen (the daemon writes its pid file then), clear the hooks' count of failed
+    starts: the next daemon that dies, however young, is started again at the next event."""
+    mine = f"{os.getpid()}"
+    for _ in range(1200):  # a minute at most
+        with contextlib.suppress(OSError, UnicodeDecodeError):
+            if paths.pidfile.read_text().strip() == mine:
+                with contextlib.suppress(FileNotFoundError):
+                    paths.spawn_stamp.unlink()
+                return
+        await asyncio.sleep(0.05)
+
+
 async def _main(paths: _paths.Paths, factory: Callable[[_paths.Paths], Daemon]) -> None:
     daemon = factory(paths)
     install_signals(asyncio.get_running_loop(), daemon.request_stop, paths.socket)
-    await daemon.run()
+    confirm = asyncio.get_running_loop().create_task(_confirm_started(paths))
+    try:
+        await daemon.run()
+    finally:
+        confirm.cancel()
 
 
 def serve(paths: _paths.Paths, *, verbose: bool = False) -> None:
