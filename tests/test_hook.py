@@ -274,3 +274,41 @@ def test_a_hook_that_cannot_import_logs_why_next_to_itself(tmp_path: Path) -> No
     (line,) = (hook_dir / "hook-error.log").read_text().splitlines()
     assert "hook error: ImportError: no tts_core package in any of: " in line
     assert str(tmp_path / "lonely") in line
+
+
+def test_the_daemon_a_hook_starts_takes_nothing_of_the_sessions_environment(
+    tmp_path: Path,
+) -> None:
+    """A session's PYTHONPATH, LD_* or stray secrets never reach the daemon that then serves
+    every project: it runs ``-I`` with the allow-listed variables only."""
+    p = _paths.resolve()
+    evil = tmp_path / "evil"
+    (evil / "tts_core").mkdir(parents=True)
+    marker = tmp_path / "marker"
+    code = f"open({str(marker)!r}, 'a').write('ran\\n')\n"
+    (evil / "sitecustomize.py").write_text(code)
+    (evil / "tts_core" / "__init__.py").write_text(code)
+    stdin, env = payload_bytes("Stop.json")
+    session = {
+        "PYTHONPATH": str(evil),
+        "LD_LIBRARY_PATH": str(evil),
+        "SESSION_SECRET": "s3cret",
+        "PULSE_SERVER": "unix:/nonexistent",
+        "LC_ALL": "C.UTF-8",
+    }
+    result = run_hook(stdin, {**env, **session})
+    assert (result.returncode, result.stdout, result.stderr) == (0, b"", b"")
+    assert client.wait_until_running(p, timeout=20)
+    pid = int(p.pidfile.read_text())
+    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    names = {item.split(b"=", 1)[0].decode() for item in raw if item}
+    assert not names & {"PYTHONPATH", "LD_LIBRARY_PATH", "SESSION_SECRET"}, sorted(names)
+    assert {"HOME", "PATH", "PULSE_SERVER", "LC_ALL", _paths.HOME_ENV} <= names
+    allowed = client.ENV_ALLOWED_PREFIXES
+    assert all(n in client.ENV_ALLOWED or n.startswith(allowed) for n in names), sorted(names)
+    assert b"-I" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    DaemonClient(p).wait_for(lambda s: s["counters"]["received"] == 1)  # the event came
+    assert not marker.exists(), "code from the session's PYTHONPATH ran in the daemon"
+    log = p.daemon_log.read_text()
+    kept = sorted(names - {client.LOCK_FD_ENV})  # used at start-up, then dropped
+    assert f"environment: {' '.join(kept)}\n" in log

@@ -29,6 +29,25 @@ disk); the daemon drains the spool as soon as it runs."""
 SPAWN_BACKOFF_S = 60.0
 """The longest wait between two starts of a daemon that keeps failing to come up (the wait
 doubles with each failed start after the first, up to this)."""
+ENV_ALLOWED = (
+    # who and where: home, login, programs (espeak-ng, say), locale, time, temporary files
+    "HOME", "USER", "LOGNAME", "SHELL", "PATH", "LANG", "LANGUAGE", "TZ", "TMPDIR",
+    # the desktop session and its audio server (PulseAudio, PipeWire's Pulse and JACK sides)
+    "DISPLAY", "WAYLAND_DISPLAY", "DBUS_SESSION_BUS_ADDRESS",
+    "PULSE_SERVER", "PULSE_RUNTIME_PATH", "PULSE_COOKIE", "PULSE_SINK",
+    # where the user keeps models, and whether the model hub may be asked at all
+    "HF_HOME", "HF_HUB_CACHE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE",
+    # the network as the user's own shell reaches it (Claude Code, and so the hook, inherit
+    # it): proxies, and the CA bundles a TLS-inspecting proxy needs
+    "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy",
+    "NO_PROXY", "no_proxy", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE",
+)  # fmt: skip
+"""The variables a spawned daemon keeps (with :data:`ENV_ALLOWED_PREFIXES`); everything else
+of the spawning hook's environment is left behind: the daemon outlives that session and serves
+every project. Deliberately absent: ``LD_*`` and ``PYTHON*`` (code into our process; the daemon
+also runs ``-I``), ``ALSA_CONFIG_PATH`` and ``ESPEAK_DATA_PATH`` (files that load code or voice
+data), ``HF_ENDPOINT`` and ``HF_TOKEN`` (where models come from; a secret)."""
+ENV_ALLOWED_PREFIXES = ("LC_", "XDG_", "PIPEWIRE_", "CLAUDE_TTS_")
 LOCK_FD_ENV = "CLAUDE_TTS_LOCK_FD"
 """Names the inherited descriptor on which the spawning hook took the daemon's lock for it."""
 
@@ -180,6 +199,23 @@ def daemon_python(paths: _paths.Paths | None = None) -> str:
     return venv_python if os.path.exists(venv_python) else sys.executable
 
 
+def daemon_env(environ: dict[str, str] | None = None) -> dict[str, str]:
+    """The spawned daemon's environment: the allow-listed part of ``environ``."""
+    source = os.environ if environ is None else environ
+    return {
+        k: v for k, v in source.items() if k in ENV_ALLOWED or k.startswith(ENV_ALLOWED_PREFIXES)
+    }
+
+
+BOOTSTRAP = (
+    "import runpy, sys; sys.path.insert(0, sys.argv.pop(1)); "
+    "runpy.run_module('tts_core', run_name='__main__', alter_sys=True)"
+)
+"""Runs the CLI under ``python -I`` (no PYTHONPATH, no user site) from this very package,
+a checkout's included: its folder goes first on sys.path, the interpreter's own site-packages
+(the venv's dependencies) stay."""
+
+
 def spawn_backoff(failures: int) -> float:
     """Seconds to wait before another start after ``failures`` starts in a row that never
     came up: none after the first (it may have been killed young), then 1, 2, 4 ... s."""
@@ -229,7 +265,8 @@ def spawn_daemon(paths: _paths.Paths | None = None, *, force: bool = False) -> b
     other hook sees it taken; a daemon that dies, however young, frees it for the next event.
 
     Detached means a new session with stdio on /dev/null: Claude Code waits for any child that
-    still holds the hook's stdout or stderr (about 0.5 s per hook).
+    still holds the hook's stdout or stderr (about 0.5 s per hook). Clean means isolated
+    (``python -I``) with only the variables of :data:`ENV_ALLOWED`.
 
     Raises:
         PathError: the runtime folder cannot be made or written (the daemon could not start
@@ -255,12 +292,10 @@ def spawn_daemon(paths: _paths.Paths | None = None, *, force: bool = False) -> b
         if not force and since < spawn_backoff(failures):
             return False
         _record_spawn(p, failures + 1)
-        env = dict(os.environ)
-        root = package_root()
-        env["PYTHONPATH"] = os.pathsep.join(x for x in (root, env.get("PYTHONPATH", "")) if x)
+        env = daemon_env()
         env[LOCK_FD_ENV] = str(lock)
         subprocess.Popen(
-            [daemon_python(p), "-m", "tts_core", "serve"],
+            [daemon_python(p), "-I", "-c", BOOTSTRAP, package_root(), "serve"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -67,6 +67,12 @@ def acquire_lock(paths: _paths.Paths) -> int:
     return fd
 
 
+def environment_names() -> list[str]:
+    """The names (never the values) of the variables this daemon runs with, for the log and
+    ``status``: a hook-spawned daemon has only the allow-listed ones (``client.ENV_ALLOWED``)."""
+    return sorted(os.environ)
+
+
 def setup_logging(paths: _paths.Paths, to_stderr: bool = False) -> None:
     _paths.ensure_private_dir(paths.log)
     handler: logging.Handler = logging.handlers.RotatingFileHandler(
@@ -134,6 +140,7 @@ def serve(paths: _paths.Paths, *, verbose: bool = False) -> None:
     lock = acquire_lock(paths)
     try:
         setup_logging(paths, to_stderr=verbose)
+        log.info("environment: %s", " ".join(environment_names()))
         asyncio.run(_main(paths, Daemon))
     finally:
         os.close(lock)
