@@ -118,9 +118,25 @@ def _read_stdin(limit: int) -> tuple[bytes, bool, bool]:
         quiet = time.monotonic() + STDIN_S
 
 
+def _append(path: str, line: str) -> None:
+    """Add ``line`` to the log file ``path``: never through a symlink, only to a regular file
+    of ours, created 0600. Raises OSError otherwise (the caller tries the next place)."""
+    import stat
+
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    fd = os.open(path, flags, 0o600)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid():
+            raise OSError(f"{path} is not a file of ours")
+        os.write(fd, line.encode("utf-8", "replace"))
+    finally:
+        os.close(fd)
+
+
 def _log(message: str) -> None:
     """One line in the hook log; without the package, in ERROR_LOG next to this file (and, if
-    that folder is read-only, in the temporary directory), where ``claude-tts doctor`` looks."""
+    that cannot be written, in the temporary directory), where ``claude-tts doctor`` looks."""
     line = f"{time.strftime('%Y-%m-%dT%H:%M:%S')} pid={os.getpid()} {message}\n"
     try:
         from tts_core import paths
@@ -130,12 +146,12 @@ def _log(message: str) -> None:
         targets = [str(p.hook_log)]
     except Exception:
         here = os.path.dirname(os.path.realpath(__file__))
-        fallback = os.path.join("/tmp", f"claude-tts-{os.getuid()}-{ERROR_LOG}")
+        tmp = os.environ.get("TMPDIR") or "/tmp"
+        fallback = os.path.join(tmp, f"claude-tts-{os.getuid()}-{ERROR_LOG}")
         targets = [os.path.join(here, ERROR_LOG), fallback]
     for target in targets:
         try:
-            with open(target, "a", encoding="utf-8") as fh:
-                fh.write(line)
+            _append(target, line)
             return
         except OSError:
             continue  # nowhere left to report; never disturb Claude Code

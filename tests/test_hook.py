@@ -312,3 +312,61 @@ def test_the_daemon_a_hook_starts_takes_nothing_of_the_sessions_environment(
     log = p.daemon_log.read_text()
     kept = sorted(names - {client.LOCK_FD_ENV})  # used at start-up, then dropped
     assert f"environment: {' '.join(kept)}\n" in log
+
+
+def test_the_hook_logs_never_follow_a_planted_symlink(tmp_path: Path) -> None:
+    """The error log next to the hook and its fallback in the temporary directory: a symlink
+    planted at either is not written through; the line lands in a private file instead."""
+    hook_dir = tmp_path / "lonely" / "hooks"
+    hook_dir.mkdir(parents=True)
+    installed = hook_dir / "claude_tts_hook.py"
+    installed.write_bytes(HOOK.read_bytes())
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    (hook_dir / "hook-error.log").symlink_to(victim)
+    fallback = tmp / f"claude-tts-{os.getuid()}-hook-error.log"
+    fallback.symlink_to(victim)
+    env = {"TMPDIR": str(tmp)}
+    result = subprocess.run([sys.executable, "-S", "-I", str(installed)], input=b"{}",
+                            capture_output=True, timeout=30, env=env)  # fmt: skip
+    assert (result.returncode, result.stdout, result.stderr) == (0, b"", b"")
+    assert victim.read_text() == "precious\n"
+    fallback.unlink()
+    subprocess.run([sys.executable, "-S", "-I", str(installed)], input=b"{}",
+                   capture_output=True, timeout=30, env=env)  # fmt: skip
+    assert victim.read_text() == "precious\n"
+    assert "hook error: ImportError" in fallback.read_text()
+    assert fallback.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_hook_log_is_not_written_through_a_symlink() -> None:
+    p = _paths.resolve()
+    _paths.ensure_private_dir(p.log)
+    victim = p.log.parent / "victim"
+    victim.write_text("precious\n")
+    p.hook_log.symlink_to(victim)
+    _paths.ensure_private_dir(p.state)
+    p.spool.write_text("not a folder")  # the hook cannot spool: it logs why
+    stdin, env = payload_bytes("Stop.json")
+    result = run_hook(stdin, {**env, "CLAUDE_TTS_AUTOSPAWN": "0"})
+    assert (result.returncode, result.stdout, result.stderr) == (0, b"", b"")
+    assert victim.read_text() == "precious\n"
+
+
+def test_a_spool_file_is_private_and_never_written_through_a_planted_symlink(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    p = _paths.resolve()
+    spool_dir = _paths.ensure_private_dir(p.spool)
+    victim = p.state / "victim"
+    victim.write_text("precious\n")
+    monkeypatch.setattr(time, "time_ns", lambda: 42)  # the name an attacker predicts
+    for name in (f"{42:020d}-{os.getpid()}.json", f"{42:020d}-{os.getpid()}-0.json"):
+        (spool_dir / f".{name}.tmp").symlink_to(victim)
+    path = client.spool(b"frame")
+    assert path is not None and path.read_bytes() == b"frame"
+    assert victim.read_text() == "precious\n"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.name != f"{42:020d}-{os.getpid()}.json"  # not predictable

@@ -169,11 +169,19 @@ def spool(frame: bytes, paths: _paths.Paths | None = None) -> Path | None:
     spool_dir = _paths.ensure_private_dir(p.spool)
     if sum(1 for n in os.listdir(spool_dir) if not n.startswith(".")) >= MAX_SPOOLED:
         return None
-    name = f"{time.time_ns():020d}-{os.getpid()}.json"
+    # Unpredictable names, created exclusively and never through a symlink: the folder is
+    # private, but nothing planted in it can redirect the write.
+    name = f"{time.time_ns():020d}-{os.getpid()}-{os.urandom(4).hex()}.json"
     tmp = spool_dir / f".{name}.tmp"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    fd = os.open(tmp, flags, 0o600)
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(frame)
+        try:
+            view = memoryview(frame)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
         final = spool_dir / name
         os.replace(tmp, final)
     except OSError:

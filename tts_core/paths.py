@@ -168,6 +168,22 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
+def append_private(path: Path | str, text: str) -> None:
+    """Append ``text`` to the file ``path``, created 0600: never through a symlink, only to a
+    regular file of ours. Raises OSError."""
+    import stat
+
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    fd = os.open(path, flags, 0o600)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid():
+            raise OSError(f"{path} is not a file of ours")
+        os.write(fd, text.encode("utf-8", "replace"))
+    finally:
+        os.close(fd)
+
+
 def check_socket_path(path: Path) -> None:
     """Raise PathError if ``path`` is too long to bind a Unix socket to."""
     size = len(os.fsencode(str(path)))

@@ -90,8 +90,8 @@ def cmd_serve(args: argparse.Namespace, p: _paths.Paths) -> int:
 def _log_line(path: Path, message: str) -> None:
     with contextlib.suppress(OSError):
         _paths.ensure_private_dir(path.parent)
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} pid={os.getpid()} {message}\n")
+        line = f"{time.strftime('%Y-%m-%dT%H:%M:%S')} pid={os.getpid()} {message}\n"
+        _paths.append_private(path, line)
 
 
 def cmd_start(args: argparse.Namespace, p: _paths.Paths) -> int:
