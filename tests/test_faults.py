@@ -24,7 +24,7 @@ import pytest
 from tts_core import client
 from tts_core import paths as _paths
 from tts_core.daemon.journal import unfinished as journal_unfinished
-from tts_core.protocol import MAX_RAW
+from tts_core.protocol import MAX_RAW, hook_frame
 
 from .conftest import (
     HOOK,
@@ -293,6 +293,7 @@ def _spawned_daemon(p: _paths.Paths) -> int:
 
 
 HEADLESS = {"CLAUDE_CODE_SESSION_ATTENDED": "0", "PULSE_SERVER": "unix:/nonexistent"}
+HEADLESS_ENV = {"CLAUDE_CODE_SESSION_ATTENDED": "0"}
 
 
 @pytest.mark.parametrize("hung", [False, True], ids=["killed", "hung-then-killed"])
@@ -337,3 +338,41 @@ def test_a_daemon_that_never_comes_up_is_not_started_at_every_event() -> None:
     while p.spawn_stamp.exists():  # it came up: the count of failures starts again
         assert time.monotonic() < deadline
         time.sleep(0.05)
+
+
+def test_spool_entries_that_cannot_be_read_are_set_aside_once(isolated_home: Path) -> None:
+    """Garbage, a folder, a FIFO, a symlink, a torn frame: each logged once, moved into
+    spool/rejected/ (0700), never retried; the good events behind them all come through."""
+    p = _paths.resolve()
+    spool_dir = _paths.ensure_private_dir(p.spool)
+    good = [stop_payload(n) for n in range(2)]
+    (spool_dir / "00-garbage.json").write_bytes(b"garbage{")
+    (spool_dir / "01-folder.json").mkdir()
+    os.mkfifo(spool_dir / "02-fifo.json")  # reading it would block: it must not freeze us
+    (spool_dir / "03-link.json").symlink_to(isolated_home / "elsewhere")
+    (isolated_home / "elsewhere").write_bytes(b"not ours to read")
+    torn = client.spool(b'{"v":1,"type":"hook","size":100}\n' + b"x" * 10, p)
+    assert torn is not None
+    torn.rename(spool_dir / "04-torn.json")
+    for n, stdin in enumerate(good):
+        frame = hook_frame(stdin, HEADLESS_ENV, time.time(), f"good-{n}")
+        assert client.spool(frame, p) is not None
+    d = start_daemon({"PULSE_SERVER": "unix:/nonexistent"})
+    try:
+        st = d.wait_for(lambda s: s["dropped_by_reason"].get("headless") == 2, timeout=20)
+        time.sleep(1.5)  # three more polls: nothing is read or logged again
+        st = d.status()
+    finally:
+        stop_daemon(d)
+    rejected = spool_dir / "rejected"
+    assert sorted(os.listdir(rejected)) == [
+        "00-garbage.json", "01-folder.json", "02-fifo.json", "03-link.json", "04-torn.json",
+    ]  # fmt: skip
+    assert rejected.stat().st_mode & 0o777 == 0o700
+    assert spooled(p) == ["rejected"]
+    log = p.daemon_log.read_text()
+    assert log.count("cannot be read") == 5, log
+    assert "02-fifo.json cannot be read (not a regular file)" in log
+    assert "04-torn.json cannot be read (hook: 100 bytes announced, 10 came)" in log
+    # The two files that were meant as events are booked as failed; the rest are not events.
+    assert st["counters"]["failed"] == 2 and st["counters"]["received"] == 4
