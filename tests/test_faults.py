@@ -376,3 +376,54 @@ def test_spool_entries_that_cannot_be_read_are_set_aside_once(isolated_home: Pat
     assert "04-torn.json cannot be read (hook: 100 bytes announced, 10 came)" in log
     # The two files that were meant as events are booked as failed; the rest are not events.
     assert st["counters"]["failed"] == 2 and st["counters"]["received"] == 4
+
+
+def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tts_core", *args], capture_output=True, text=True,
+        timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+    )  # fmt: skip
+
+
+def _machine_is_wrong(case: str, isolated_home: Path) -> tuple[dict[str, str], str]:
+    """An environment where the daemon cannot run, and the one line that must say why."""
+    if case == "long-socket-path":
+        home = isolated_home.parent / ("x" * 110)
+        env = {_paths.HOME_ENV: str(home)}
+        sock = _paths.resolve(env).socket
+        size = len(os.fsencode(str(sock)))
+        return env, (
+            f"socket path is {size} bytes, over the limit of {_paths.MAX_SOCKET_PATH}: {sock} "
+            "(set CLAUDE_TTS_HOME or XDG_RUNTIME_DIR to a shorter directory)"
+        )
+    p = _paths.resolve()
+    p.runtime.parent.mkdir(parents=True, exist_ok=True)
+    p.runtime.write_text("a file where the runtime folder should be")
+    return {}, (
+        f"cannot create directory {p.runtime}: File exists (the daemon's runtime folder: make "
+        "it a folder you can write, or set XDG_RUNTIME_DIR or CLAUDE_TTS_HOME to one that is)"
+    )
+
+
+@pytest.mark.parametrize("case", ["long-socket-path", "unwritable-runtime"])
+def test_a_machine_the_daemon_cannot_run_on_gets_one_clear_line(
+    case: str, isolated_home: Path
+) -> None:
+    env, why = _machine_is_wrong(case, isolated_home)
+    p = _paths.resolve({**os.environ, **env})
+    start = _cli("start", "--wait", "3", env=env)
+    assert (start.returncode, start.stdout, start.stderr) == (1, "", f"claude-tts: error: {why}\n")
+    doctor = _cli("doctor", "--offline", "--settings", str(isolated_home / "none.json"), env=env)
+    assert f"FAIL  daemon: {why}\n" in doctor.stdout
+    for n in range(2):  # every hook says why, none starts a daemon
+        timed_hook(stop_payload(n), {"CLAUDE_TTS_AUTOSPAWN": "1", **HEADLESS, **env})
+    lines = p.hook_log.read_text().splitlines()
+    assert [line.split(" ", 2)[2] for line in lines] == [f"cannot start the daemon: {why}"] * 2
+    assert not client.is_running(p)
+    assert not (p.state / "log" / "crash.log").exists()
+    # Run by hand, the daemon itself writes why in the log that `start` points to.
+    serve = _cli("serve", env=env)
+    assert serve.returncode == 1 and serve.stderr == f"claude-tts: error: {why}\n"
+    assert f"ERROR tts_core.daemon.service: the daemon cannot start: {why}\n" in (
+        p.daemon_log.read_text()
+    )

@@ -58,6 +58,7 @@ def request(
     """Send one message and return the daemon's reply.
 
     Raises:
+        PathError: the socket path is too long to connect to.
         DaemonNotRunning: no socket, or nobody listening on it.
         DaemonTimeout: the daemon did not answer within ``timeout`` seconds.
         ProtocolError: the reply is malformed.
@@ -65,6 +66,7 @@ def request(
     import socket
 
     address = str(paths.socket) if paths is not None else _paths.socket_path()
+    _paths.check_socket_path(address)  # else connect() fails with no path and no fix
     deadline = time.monotonic() + timeout
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
@@ -110,7 +112,7 @@ def is_running(paths: _paths.Paths | None = None, timeout: float = 1.0) -> bool:
     """True if a daemon answers a ping."""
     try:
         request(Ping(), timeout=timeout, paths=paths)
-    except (DaemonNotRunning, DaemonTimeout, ProtocolError):
+    except (DaemonNotRunning, DaemonTimeout, ProtocolError, PathError):
         return False
     return True
 
@@ -124,6 +126,8 @@ def deliver(frame: bytes, deadline: float, address: str | None = None) -> str:
     import select
 
     path = address or _paths.socket_path()
+    if len(os.fsencode(path)) > _paths.MAX_SOCKET_PATH:
+        return ABSENT  # no daemon can listen there: spawn_daemon says why
     try:
         sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
     except OSError:
@@ -277,19 +281,22 @@ def spawn_daemon(paths: _paths.Paths | None = None, *, force: bool = False) -> b
     (``python -I``) with only the variables of :data:`ENV_ALLOWED`.
 
     Raises:
-        PathError: the runtime folder cannot be made or written (the daemon could not start
-            either: the caller says so instead of starting one at every event).
+        PathError: the socket path is too long, or the runtime folder cannot be made or
+            written (the daemon could not start either: the caller says so, in one line that
+            names the path and the fix, instead of starting one at every event).
     """
     import fcntl
     import subprocess  # only on this rare path: it costs ~10 ms to import
 
     p = paths or _paths.resolve()
-    _paths.ensure_private_dir(p.runtime)
+    _paths.check_runtime(p)
     try:
         lock = os.open(p.lockfile, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     except OSError as exc:
         raise PathError(
-            f"cannot open the daemon's lock {p.lockfile}: {exc.strerror or exc}"
+            f"cannot open the daemon's lock {p.lockfile}: {exc.strerror or exc} (make "
+            f"{p.runtime} a folder you can write, or set XDG_RUNTIME_DIR or "
+            f"{_paths.HOME_ENV} to one that is)"
         ) from None
     try:
         try:

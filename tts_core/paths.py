@@ -184,7 +184,7 @@ def append_private(path: Path | str, text: str) -> None:
         os.close(fd)
 
 
-def check_socket_path(path: Path) -> None:
+def check_socket_path(path: Path | str) -> None:
     """Raise PathError if ``path`` is too long to bind a Unix socket to."""
     size = len(os.fsencode(str(path)))
     if size > MAX_SOCKET_PATH:
@@ -192,6 +192,19 @@ def check_socket_path(path: Path) -> None:
             f"socket path is {size} bytes, over the limit of {MAX_SOCKET_PATH}: {path} "
             f"(set {HOME_ENV} or XDG_RUNTIME_DIR to a shorter directory)"
         )
+
+
+def check_runtime(paths: Paths) -> None:
+    """Raise PathError, one line naming the path and the fix, if the daemon could not run
+    here: its socket path too long, or its runtime folder not one it can make and write."""
+    check_socket_path(paths.socket)
+    fix = f"make it a folder you can write, or set XDG_RUNTIME_DIR or {HOME_ENV} to one that is"
+    try:
+        ensure_private_dir(paths.runtime)
+    except PathError as exc:
+        raise PathError(f"{exc} (the daemon's runtime folder: {fix})") from None
+    if not os.access(paths.runtime, os.W_OK | os.X_OK):
+        raise PathError(f"cannot write to {paths.runtime} (the daemon's runtime folder: {fix})")
 
 
 def shell_assignments(environ: Mapping[str, str] | None = None) -> str:

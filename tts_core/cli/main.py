@@ -101,11 +101,11 @@ def cmd_start(args: argparse.Namespace, p: _paths.Paths) -> int:
     from tts_core.cli.model import fetch_model_first
 
     fetch_model_first(p)
-    client.spawn_daemon(p, force=True)
+    client.spawn_daemon(p, force=True)  # a path it cannot use: one line, path and fix
     if not client.wait_until_running(p, timeout=args.wait):
-        raise ClaudeTTSError(
-            f"the daemon did not come up within {args.wait:g} s; see {p.daemon_log}"
-        )
+        logs = [f for f in (p.daemon_log, p.log / "crash.log") if f.exists()]
+        where = f"see {' and '.join(map(str, logs))}" if logs else f"nothing in {p.log}"
+        raise ClaudeTTSError(f"the daemon did not come up within {args.wait:g} s; {where}")
     print(f"claude-tts daemon started (socket {p.socket})")
     return 0
 

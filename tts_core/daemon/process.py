@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tts_core import paths as _paths
-from tts_core.errors import DaemonAlreadyRunning
+from tts_core.errors import ClaudeTTSError, DaemonAlreadyRunning
 
 if TYPE_CHECKING:
     from tts_core.daemon.service import Daemon
@@ -137,10 +137,18 @@ def serve(paths: _paths.Paths, *, verbose: bool = False) -> None:
     """Run the daemon in the foreground until SIGTERM or a shutdown request."""
     from tts_core.daemon.service import Daemon  # the heavy part, after the cheap checks
 
-    lock = acquire_lock(paths)
+    setup_logging(paths, to_stderr=verbose)  # first: why it could not start goes there too
     try:
-        setup_logging(paths, to_stderr=verbose)
+        _paths.check_runtime(paths)
+        lock = acquire_lock(paths)
+    except ClaudeTTSError as exc:
+        log.error("the daemon cannot start: %s", exc)
+        raise
+    try:
         log.info("environment: %s", " ".join(environment_names()))
         asyncio.run(_main(paths, Daemon))
+    except Exception as exc:
+        log.exception("the daemon stopped on an error: %s", exc)
+        raise
     finally:
         os.close(lock)
