@@ -172,17 +172,22 @@ def main() -> None:
     found = client.deliver(frame, deadline)
     if found == client.ACCEPTED:
         return
+    courier = False  # nowhere on disk for it: a courier carries it to the daemon
     try:
         if client.spool(frame) is None:
             _log("spool is full; event dropped")
     except (OSError, PathError) as exc:  # a full disk: the daemon must still be started
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-        _log(f"cannot spool the event ({why}); event dropped")
+        _log(f"cannot spool the event ({why}); a courier takes it to the daemon")
+        courier = True
     if found == client.ABSENT and os.environ.get("CLAUDE_TTS_AUTOSPAWN", "1") != "0":
         try:
             client.spawn_daemon()
         except PathError as exc:  # it could not start either: say why, start nothing
             _log(f"cannot start the daemon: {exc}")
+            return
+    if courier:
+        client.carry(frame)
 
 
 if __name__ == "__main__":

@@ -233,7 +233,7 @@ DISK_FULL = textwrap.dedent(
     st = None
     for _ in range(100):
         st = client.request(StatusRequest(), paths=p).status
-        if st["counters"]["received"] >= 1 and st["counters"]["in_progress"] == 0:
+        if st["counters"]["received"] >= 2 and st["counters"]["in_progress"] == 0:
             break
         time.sleep(0.1)
     leftovers = [n for n in os.listdir(p.spool) if n.endswith(".tmp")]
@@ -263,7 +263,9 @@ def test_a_full_disk_still_starts_the_daemon_and_says_so(tmp_path: Path) -> None
     st = result["status"]
     assert st["journal"]["error"].startswith("cannot write the journal ")
     c = st["counters"]
-    assert c["received"] == 1 and c["in_progress"] == 0  # the second event, taken anyway
+    # Both events: the first carried to the daemon it started (nowhere to spool it), the
+    # second sent to it straight; neither could be journaled, both were taken.
+    assert c["received"] == 2 and c["in_progress"] == 0
 
 
 def test_a_spool_that_cannot_be_made_still_lets_the_hook_start_the_daemon(
@@ -427,3 +429,26 @@ def test_a_machine_the_daemon_cannot_run_on_gets_one_clear_line(
     assert f"ERROR tts_core.daemon.service: the daemon cannot start: {why}\n" in (
         p.daemon_log.read_text()
     )
+
+
+def test_daemon_down_and_nowhere_to_spool_every_event_still_comes_through(
+    isolated_home: Path,
+) -> None:
+    """The spool cannot be written (a file where its folder should be, as a full disk would
+    refuse it) and no daemon runs: the first hook starts one, and every event, those sent
+    while it is still starting included, reaches it."""
+    p = _paths.resolve()
+    p.state.mkdir(parents=True)
+    p.spool.write_text("a file where the spool folder should be")
+    took = [
+        timed_hook(stop_payload(n), {"CLAUDE_TTS_AUTOSPAWN": "1", **HEADLESS}) for n in range(3)
+    ]
+    assert max(took) < HOOK_BUDGET_S
+    assert client.wait_until_running(p, timeout=20)
+    st = DaemonClient(p).wait_for(
+        lambda s: s["counters"]["received"] == 3 and s["counters"]["in_progress"] == 0,
+        timeout=30,
+    )
+    assert st["dropped_by_reason"] == {"headless": 3}
+    log = p.hook_log.read_text()
+    assert log.count("a courier takes it to the daemon") == 3

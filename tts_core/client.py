@@ -325,6 +325,74 @@ def spawn_daemon(paths: _paths.Paths | None = None, *, force: bool = False) -> b
         os.close(lock)  # the daemon's copy keeps the lock
 
 
+COURIER_S = 30.0
+"""How long a courier keeps trying to hand its event to the daemon."""
+COURIER = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from tts_core.client import courier_main; courier_main()"
+)
+
+
+def carry(frame: bytes, paths: _paths.Paths | None = None) -> None:
+    """Hand ``frame`` to a detached courier process that delivers it as soon as a daemon
+    listens (within :data:`COURIER_S`): for an event the hook could neither deliver nor spool
+    (a full disk, the daemon down or still starting). The hook returns at once. The frame
+    travels in memory (a memfd where there is one, else a pipe), never through the disk."""
+    import subprocess
+
+    p = paths or _paths.resolve()
+    if hasattr(os, "memfd_create"):
+        source = os.memfd_create("claude-tts-event", os.MFD_CLOEXEC)
+        view = memoryview(frame)
+        while view:
+            view = view[os.write(source, view) :]
+        os.lseek(source, 0, os.SEEK_SET)
+        stdin, rest = source, b""
+    else:
+        read_end, source = os.pipe()
+        stdin, rest = read_end, frame
+    env = daemon_env()
+    try:
+        subprocess.Popen(
+            [sys.executable, "-I", "-c", COURIER, package_root(), str(p.socket), str(p.hook_log)],
+            stdin=stdin,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            close_fds=True,
+            cwd="/",
+            env=env,
+        )
+        if rest:
+            os.close(stdin)
+            stdin = -1
+            with open(source, "wb", closefd=False) as pipe:
+                pipe.write(rest)
+    finally:
+        if stdin != -1 and stdin != source:
+            os.close(stdin)
+        os.close(source)
+
+
+def courier_main() -> None:
+    """The courier (see :func:`carry`): argv is the package root, the socket and the hook log;
+    the frame is on stdin."""
+    socket_path, hook_log = sys.argv[2], sys.argv[3]
+    frame = sys.stdin.buffer.read(MAX_FRAME + 1)
+    end = time.monotonic() + COURIER_S
+    while time.monotonic() < end:
+        if deliver(frame, time.monotonic() + 1.0, socket_path) == ACCEPTED:
+            return
+        time.sleep(0.1)
+    line = f"no daemon took the event in {COURIER_S:g} s; event dropped"
+    try:  # noqa: SIM105
+        _paths.append_private(
+            hook_log, f"{time.strftime('%Y-%m-%dT%H:%M:%S')} pid={os.getpid()} {line}\n"
+        )
+    except OSError:
+        pass
+
+
 def wait_until_running(paths: _paths.Paths | None = None, timeout: float = 10.0) -> bool:
     """Poll until the daemon answers or ``timeout`` seconds pass."""
     deadline = time.monotonic() + timeout
