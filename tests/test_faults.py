@@ -291,6 +291,10 @@ def _spawned_daemon(p: _paths.Paths) -> int:
     """Let a hook start the daemon; return its pid once it answers."""
     timed_hook(stop_payload(0), {"CLAUDE_TTS_AUTOSPAWN": "1", **HEADLESS})
     assert client.wait_until_running(p, timeout=20)
+    # Booked (and so closed in the journal): the next daemon must not take it again.
+    DaemonClient(p).wait_for(
+        lambda s: s["counters"]["received"] == 1 and s["counters"]["in_progress"] == 0
+    )
     return int(p.pidfile.read_text())
 
 
