@@ -29,7 +29,10 @@ STDIN_S = 0.1
 """Longest wait for stdin's end after the last byte came (Claude Code writes the event at once
 and closes it; a stdin held open costs this much). Bytes already waiting are always read."""
 STDIN_MAX_S = 1.0
-"""No more waiting for stdin after this, from the first read (a writer that drips)."""
+"""No more waiting for stdin after this, from the first read (a writer that drips, a big
+event written through a full pipe on a busy machine)."""
+PIPE_BUF_FULL = 65536
+"""A read this large emptied a full pipe (Linux's and macOS's default capacity)."""
 DELIVERY_S = 0.15
 """From the start, the end of connecting, sending and the answer: spooling and starting the
 daemon, when needed, take a few milliseconds more."""
@@ -115,7 +118,9 @@ def _read_stdin(limit: int) -> tuple[bytes, bool, bool]:
             return b"".join(chunks), True, False
         size += len(chunk)
         chunks.append(chunk)
-        quiet = time.monotonic() + STDIN_S
+        # A chunk that filled the pipe: the writer is likely blocked on it, waiting for a
+        # busy machine to run it again (a big event), not done: keep waiting, up to the cap.
+        quiet = time.monotonic() + (STDIN_MAX_S if len(chunk) >= PIPE_BUF_FULL else STDIN_S)
 
 
 def _append(path: str, line: str) -> None:
