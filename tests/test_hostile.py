@@ -275,7 +275,7 @@ def test_transcripts_are_read_again_after_a_shutdown(tmp_path: Path) -> None:
     answer = {"type": "assistant", "message": {"content": [{"type": "text", "text": "Done."}]}}
     path.write_text(json.dumps(line) + "\n" + json.dumps(answer) + "\n")
 
-    async def read() -> list[str] | None:
+    async def read() -> list[str] | transcript.Cut | None:
         return await transcript.read_turn(path, "p", "Done.", wait_s=0)
 
     assert asyncio.run(read()) == ["Done."]

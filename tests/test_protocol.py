@@ -141,3 +141,14 @@ def test_the_hooks_hand_written_header_always_parses(
     assert isinstance(event, HookEvent)
     assert (event.env, event.id, event.sent_at) == (env, event_id, sent_at)
     assert event.raw == raw.decode("utf-8", "replace")
+
+
+@given(st.text(max_size=400))
+def test_clip_keeps_short_strings_and_bounds_long_ones_distinctly(text: str) -> None:
+    clipped = protocol.clip(text)
+    assert len(clipped) <= protocol.FIELD_MAX
+    if len(text) <= protocol.FIELD_MAX:
+        assert clipped == text
+    else:
+        assert clipped.startswith(text[:40]) and f"[{len(text)} chars #" in clipped
+        assert protocol.clip(text + "x") != clipped  # two long ids stay two

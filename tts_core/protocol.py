@@ -29,6 +29,9 @@ MAX_FRAME = 16 * 1024 * 1024
 MAX_RAW = MAX_FRAME - 64 * 1024
 """Most bytes of a hook's stdin sent; beyond them it is cut and flagged ``truncated``."""
 _OK = b'{"v":1,"type":"ok"'
+FIELD_MAX = 128
+"""Longest payload string (session id, prompt id, event name...) the daemon keeps or echoes;
+:func:`clip` shortens longer ones."""
 """How every Ok reply begins (compact JSON, keys in order): the hook checks just that."""
 
 _NUMBER = (int, float)
@@ -280,6 +283,19 @@ def encode(message: Message) -> bytes:
     if len(frame) > MAX_FRAME:
         raise ProtocolError("too_large", f"frame of {len(frame)} bytes exceeds {MAX_FRAME}")
     return frame
+
+
+def clip(text: str, limit: int = FIELD_MAX) -> str:
+    """``text`` if it has at most ``limit`` characters; else its start, then a marker with its
+    length and a hash of the whole, ``limit`` characters in all (distinct values stay distinct:
+    a clipped session id still names one session)."""
+    if len(text) <= limit:
+        return text
+    import hashlib  # not at the top: the hook never clips
+
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    marker = f"...[{len(text)} chars #{digest}]"
+    return text[: max(0, limit - len(marker))] + marker
 
 
 def _json_string(text: str) -> str:

@@ -20,9 +20,12 @@ from tts_core.audio.pcm import Audio
 from tts_core.errors import AudioUnavailable
 
 POLL_S = 0.005
-STALL_S = 2.0
-"""Beyond a clip's own length (and half again), how long a device may stall before the clip
-fails and the device is reset."""
+STALL_S = 3.0
+"""How long a device may take no audio at all before the clip fails and the device is reset.
+Counted from the last frames it took (or from the start): not from the clip's length, so a
+sink that is merely slow to start (an idle PulseAudio null sink renders 2 s at a time, and so
+does one resuming from module-suspend-on-idle) is waited for, while a dead one fails within
+this bound of its last sign of life."""
 
 
 class Player:
@@ -110,10 +113,7 @@ class Player:
                 # No fixed blocksize: with one, PortAudio's ALSA -> PulseAudio path accepted
                 # whole clips at once and lost them (measured: 0.44 s heard of 1.5 s).
             ) as stream:
-                # The clip's own length and a margin: a device that stops taking audio (an
-                # underrun that never recovers) fails the utterance instead of hanging it.
-                deadline = time.monotonic() + len(samples) / audio.rate * 1.5 + STALL_S
-                return self._feed(stream, samples, block, deadline)
+                return self._feed(stream, samples, block)
         except sd.PortAudioError as exc:
             self._needs_reinit = True
             raise AudioUnavailable(f"audio device failed: {exc}") from None
@@ -121,31 +121,31 @@ class Player:
             self._needs_reinit = True
             raise
 
-    def _feed(self, stream: Any, samples: Any, block: int, deadline: float) -> bool:
+    def _feed(self, stream: Any, samples: Any, block: int) -> bool:
         """Write only what the device buffer takes without blocking, checking the stop flag
         every few ms: a blocking write can hang for seconds on some devices (an idle
-        PulseAudio null sink renders 2 s at a time), and stop() must not wait for it."""
+        PulseAudio null sink renders 2 s at a time), and stop() must not wait for it. A device
+        that takes nothing for :data:`STALL_S` fails the clip (an underrun that never
+        recovers must not hang the utterance)."""
         capacity = stream.write_available  # the buffer is empty now
         pos = 0
-        while pos < len(samples):
+        taken = 0  # frames the device has taken from the buffer
+        alive = time.monotonic()  # when it last took some (or the start)
+        while True:
             if self._stop.is_set():
                 stream.abort()
                 return False
             room = stream.write_available
-            if room == 0:
-                if time.monotonic() > deadline:
-                    raise AudioUnavailable("the audio device stopped taking audio; it is reset")
-                time.sleep(POLL_S)
+            if pos - (capacity - room) > taken:
+                taken, alive = pos - (capacity - room), time.monotonic()
+            if pos >= len(samples) and room >= capacity:
+                return True  # written and drained
+            if pos < len(samples) and room > 0:
+                n = min(room, block, len(samples) - pos)
+                stream.write(samples[pos : pos + n])
+                pos += n
                 continue
-            n = min(room, block, len(samples) - pos)
-            stream.write(samples[pos : pos + n])
-            pos += n
-        # Let the buffer drain before closing, still interruptible.
-        while stream.write_available < capacity:
-            if self._stop.is_set():
-                stream.abort()
-                return False
-            if time.monotonic() > deadline:
-                raise AudioUnavailable("the audio device stopped playing; it is reset")
+            if time.monotonic() - alive > STALL_S:
+                what = "taking" if pos < len(samples) else "playing"
+                raise AudioUnavailable(f"the audio device stopped {what} audio; it is reset")
             time.sleep(POLL_S)
-        return True

@@ -25,6 +25,8 @@ class Speak:
     priority: Priority
     kind: str
     """What it is, for logs and history: ``turn``, ``notification``, ``error``, ``say``, ..."""
+    note: str = ""
+    """Why the text may not be all there was to say (a transcript not read whole)."""
 
 
 @dataclass(frozen=True)

@@ -111,8 +111,11 @@ def cmd_start(args: argparse.Namespace, p: _paths.Paths) -> int:
 
 
 def cmd_stop(args: argparse.Namespace, p: _paths.Paths) -> int:
+    note = ""
     try:
-        client.request(Shutdown(), paths=p)
+        reply = client.request(Shutdown(), paths=p)
+        if isinstance(reply, Ok) and "unspoken" in reply.detail:
+            note = f"; {reply.detail}"  # what it leaves for the next start
     except DaemonNotRunning:
         print("claude-tts daemon is not running")
         return 0
@@ -121,7 +124,7 @@ def cmd_stop(args: argparse.Namespace, p: _paths.Paths) -> int:
     deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline:
         if not p.socket.exists() and not client.is_running(p, timeout=0.2):
-            print("claude-tts daemon stopped")
+            print(f"claude-tts daemon stopped{note}")
             return 0
         time.sleep(0.05)
     raise ClaudeTTSError(f"the daemon did not stop within {args.timeout:g} s")

@@ -2,8 +2,9 @@
 each closed in the books exactly once, whatever is raised on the way.
 
 The one boundary per event: :meth:`Intake.take` (live events, spooled ones, the journal's at
-start-up) drops an id seen before, journals the event and schedules :meth:`Intake.route`,
-which decides what it means (``claude_code.events.route``) and hands speech to the daemon's
+start-up) drops an id seen before, journals the event and queues it for :meth:`Intake.route`,
+which parses it off the event loop, asks Claude Code's box what it means
+(:class:`~tts_core.claude_code.conversation.Conversation`) and hands speech to the daemon's
 ``speak``. Everything after ``take`` runs under a :class:`~tts_core.daemon.books.Ticket`: an
 exception anywhere, in this call or in a task spawned for the event, closes it as failed with
 the reason. Must not import the pipeline's adapters (engines, player, translation).
@@ -15,29 +16,28 @@ import asyncio
 import logging
 import time
 import uuid
-from collections import Counter, OrderedDict, deque
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 from tts_core.claude_code import transcript
+from tts_core.claude_code.conversation import Conversation
 from tts_core.claude_code.events import (
     Cancel,
+    Decision,
     Drop,
     PayloadError,
     Speak,
-    SpeakStream,
     SpeakTurn,
     parse_payload,
-    route,
 )  # fmt: skip
-from tts_core.claude_code.transcript import read_turn
-from tts_core.claude_code.turns import TurnTracker, assemble, blocks_from_display
 from tts_core.config.schema import Config
 from tts_core.daemon import spool
 from tts_core.daemon.books import Accounting, Ticket
 from tts_core.daemon.journal import Journal
-from tts_core.protocol import HookEvent
+from tts_core.protocol import HookEvent, clip
 from tts_core.speech.policy import Priority
 
 log = logging.getLogger(__name__)
@@ -45,16 +45,37 @@ SEEN_IDS = 8192
 """Event ids remembered, so that an event spooled "in doubt" after all reached us is not
 spoken twice."""
 SPOOL_POLL_S = 0.5
-DISPLAY_AGREES_WAIT_S = 0.15
-"""How long a Stop waits for the transcript when the display already agrees with Stop (the
-interactive UI writes the last line 60-75 ms after Stop)."""
+CLIPPED = ("session_id", "prompt_id", "message_id", "hook_event_name", "notification_type")
+"""Payload strings that are kept and echoed (status, history, logs, turn keys): clipped to
+:data:`~tts_core.protocol.FIELD_MAX` characters as soon as the payload is parsed."""
+PATH_MAX = 4096
+
+
+@dataclass(frozen=True)
+class _Act:
+    """What acting on one event's decision needs besides the decision."""
+
+    config: Config
+    where: str
+    hook_ms: float | None
+    ticket: Ticket
+    skip: int
 
 
 class Speaker(Protocol):
     """What the daemon does with something to say (its ``_speak``)."""
 
     def __call__(
-        self, speak: Speak, config: Config, *, project: str, hook_ms: float | None, ticket: Ticket
+        self,
+        speak: Speak,
+        config: Config,
+        *,
+        project: str,
+        hook_ms: float | None,
+        ticket: Ticket,
+        skip: int = 0,
+        on_heard: Callable[[int], None] | None = None,
+        note: str = "",
     ) -> None: ...
 
 
@@ -74,14 +95,13 @@ class Intake:
         self.config_for = config_for
         self.speak = speak
         self.cancel = cancel
-        self.tracker = TurnTracker()
+        self.conversation = Conversation()
         self.recent_events: deque[dict[str, str]] = deque(maxlen=16)
         """The last hook events seen (name, session), for status and doctor's round trip."""
         self.duplicates = 0
         self._seen: OrderedDict[str, None] = OrderedDict()
-        self._generation: Counter[str] = Counter()  # bumped per session on UserPromptSubmit
         self._tasks: set[asyncio.Task[None]] = set()
-        self._inbox: asyncio.Queue[HookEvent] = asyncio.Queue()
+        self._inbox: asyncio.Queue[tuple[HookEvent, Ticket]] = asyncio.Queue()
         """Taken events in arrival order, routed one at a time (their order is meaningful:
         display deltas, then Stop, then the next prompt)."""
         self._router: asyncio.Task[None] | None = None
@@ -91,15 +111,15 @@ class Intake:
     def take(self, event: HookEvent) -> bool:
         """Accept ``event`` unless its id was taken before: journal it, route it soon (after
         the caller has answered the hook). False for a duplicate."""
-        if not event.id:
-            event.id = uuid.uuid4().hex[:16]  # from an older hook: ids are ours to give then
-        elif event.id in self._seen:
+        event.id = clip(event.id) or uuid.uuid4().hex[:16]  # none from an older hook: ours
+        if event.id in self._seen:
             self.duplicates += 1
             return False
         self._seen[event.id] = None
         if len(self._seen) > SEEN_IDS:
             self._seen.popitem(last=False)
-        self._inbox.put_nowait(event)  # booked even if what follows fails
+        # Booked now (received, in progress), even if what follows fails.
+        self._inbox.put_nowait((event, self.accounts.ticket(event.id, self.journal.done)))
         if self._router is None or self._router.done():
             self._router = asyncio.get_running_loop().create_task(self._route_loop())
         try:
@@ -131,13 +151,12 @@ class Intake:
 
     async def _route_loop(self) -> None:
         while True:
-            event = await self._inbox.get()
-            await self.route(event)
+            await self.route(*await self._inbox.get())
 
-    async def route(self, event: HookEvent) -> None:
-        """Count and route one taken event (speech happens in the pipeline). The payload and
-        the project's config file are untrusted input: they are parsed off the event loop."""
-        ticket = self.accounts.ticket(event.id, self.journal.done)
+    async def route(self, event: HookEvent, ticket: Ticket) -> None:
+        """Route one taken event (speech happens in the pipeline); its outcome closes
+        ``ticket``. The payload and the project's config file are untrusted input: they are
+        parsed off the event loop."""
         try:
             if event.truncated:
                 return ticket.close("failed", "hook payload larger than a frame")
@@ -146,8 +165,11 @@ class Intake:
             except PayloadError as exc:
                 log.warning("bad hook payload: %s", exc)
                 return ticket.close("failed", str(exc))
+            for key in CLIPPED:
+                if isinstance(payload.get(key), str):
+                    payload[key] = clip(payload[key])
             project = event.env.get("CLAUDE_PROJECT_DIR") or payload.get("cwd")
-            where = project if isinstance(project, str) else ""
+            where = clip(project, PATH_MAX) if isinstance(project, str) else ""
             config = await self.config_for(where or None)
             self._route(event, payload, where, config, ticket)
         except Exception as exc:  # whatever a hostile payload makes us raise: close the event
@@ -160,56 +182,62 @@ class Intake:
         session = payload.get("session_id")
         name = payload["hook_event_name"]
         self.recent_events.append({"event": name, "session_id": str(session or "")})
+        resumed = self.journal.progress.pop(event.id, None)
+        if resumed is not None and resumed.said is not None:
+            # A restart: say the rest of what this event was, not what routing it anew gives.
+            speak = _speak_of(resumed.said, str(session or ""))
+            log.info("%s resumed after sentence %d", name, resumed.heard)
+            return self._say(speak, config, where, None, ticket, resumed.heard)
+        skip = resumed.heard if resumed is not None else 0
         try:
-            decision = route(payload, event.env, config, self.tracker)
+            decision = self.conversation.decide(payload, event.env, config)
         except PayloadError as exc:
             log.warning("bad hook payload: %s", exc)
             return ticket.close("failed", str(exc))
         log.info("%s -> %s", name, type(decision).__name__)
         hook_ms = (time.time() - event.sent_at) * 1000 if event.sent_at else None
-        if isinstance(decision, Drop):
-            ticket.close("dropped", decision.reason)
-        elif isinstance(decision, Cancel):
-            self._generation[decision.session_id] += 1
-            self.cancel(decision.session_id)
-            ticket.close("dropped", "control")
-        elif isinstance(decision, Speak):
-            self.speak(decision, config, project=where, hook_ms=hook_ms, ticket=ticket)
-        elif isinstance(decision, SpeakTurn):
-            self._spawn(self._speak_turn(decision, config, where, hook_ms, ticket), ticket)
-        elif isinstance(decision, SpeakStream):
-            chunk = self.tracker.release(decision.key, decision.message_id)
-            if not chunk.strip():
-                return ticket.close("dropped", "buffered")
-            speak = Speak(chunk, decision.key[0], Priority.MESSAGE, "stream")
-            self.speak(speak, config, project=where, hook_ms=hook_ms, ticket=ticket)
+        act = _Act(config, where, hook_ms, ticket, skip)
+        if isinstance(decision, SpeakTurn):
+            self._spawn(self._finish_turn(decision, act), ticket)
+        else:
+            self._act(decision, act)
 
-    async def _speak_turn(
-        self, turn: SpeakTurn, config: Config, project: str, hook_ms: float | None, ticket: Ticket
+    async def _finish_turn(self, turn: SpeakTurn, act: _Act) -> None:
+        self._act(await self.conversation.finish_turn(turn, act.config), act)
+
+    def _act(self, decision: Decision, act: _Act) -> None:
+        if isinstance(decision, Speak):
+            self._say(decision, act.config, act.where, act.hook_ms, act.ticket, act.skip)
+        elif isinstance(decision, Cancel):
+            self.cancel(decision.session_id)
+            act.ticket.close("dropped", "control")
+        elif isinstance(decision, Drop):
+            act.ticket.close("dropped", decision.reason)
+        else:  # a SpeakTurn or SpeakStream is Conversation's to finish
+            act.ticket.close("failed", f"internal error: unfinished {type(decision).__name__}")
+
+    def _say(
+        self,
+        speak: Speak,
+        config: Config,
+        project: str,
+        hook_ms: float | None,
+        ticket: Ticket,
+        skip: int = 0,
     ) -> None:
-        session = turn.key[0]
-        generation = self._generation[session]
-        display = blocks_from_display(self.tracker.display_blocks(turn.key), turn.last_message)
-        transcript = None
-        if turn.transcript_path:
-            # The transcript has the blocks' true boundaries (a display glues a reply's blocks):
-            # it wins when it has the whole turn. With a display that agrees with Stop, it is
-            # only worth a short wait; without one, the whole wait.
-            wait = config.speak.transcript_wait_s
-            transcript = await read_turn(
-                Path(turn.transcript_path),
-                turn.key[1] or None,
-                turn.last_message,
-                wait_s=wait if display is None else min(wait, DISPLAY_AGREES_WAIT_S),
-            )
-        blocks = assemble(display, transcript, turn.last_message)
-        if generation != self._generation[session]:
-            return ticket.close("dropped", "user_prompt")  # the user moved on meanwhile
-        new = self.tracker.finish(turn.key, blocks, config.speak.mode)
-        if not new:
-            return ticket.close("dropped", "already_spoken" if blocks else "nothing_to_say")
-        speak = Speak("\n\n".join(new), session, Priority.MESSAGE, "turn")
-        self.speak(speak, config, project=project, hook_ms=hook_ms, ticket=ticket)
+        """Hand ``speak`` to the daemon, journaling what it is and, sentence by sentence, how
+        much of it was heard (a restart resumes there)."""
+        event_id = ticket.event_id
+        said = {"text": speak.text, "session": speak.session_id, "kind": speak.kind}
+        self.journal.said(event_id, {**said, "priority": int(speak.priority)})
+        self.speak(
+            speak, config, project=project, hook_ms=hook_ms, ticket=ticket, skip=skip,
+            on_heard=lambda n: self.journal.heard(event_id, n), note=speak.note,
+        )  # fmt: skip
+
+    def hold(self) -> None:
+        """The daemon is stopping: what is cut from now on stays open in the journal."""
+        self.journal.hold()
 
     def _spawn(self, coro: Coroutine[Any, Any, None], ticket: Ticket) -> None:
         task = asyncio.get_running_loop().create_task(coro)
@@ -241,3 +269,14 @@ class Intake:
             "duplicates": self.duplicates,
             "journal": self.journal.status(),
         }
+
+
+def _speak_of(said: dict[str, object], session: str) -> Speak:
+    """The :class:`Speak` a journaled ``said`` line describes."""
+    value = said.get("priority")
+    known = {int(p): p for p in Priority}
+    priority = known.get(value, Priority.MESSAGE) if isinstance(value, int) else Priority.MESSAGE
+    return Speak(
+        str(said.get("text", "")), str(said.get("session", session)), priority,
+        str(said.get("kind", "turn")),
+    )  # fmt: skip

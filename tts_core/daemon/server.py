@@ -161,5 +161,15 @@ class Server:
 
     @staticmethod
     async def _reply(writer: asyncio.StreamWriter, message: Message) -> None:
-        writer.write(encode(message))
+        # Encoded here, under a guard: a reply that cannot be sent (over the frame limit, or
+        # not serializable) becomes an Error reply instead of a dropped connection.
+        try:
+            frame = encode(message)
+        except ProtocolError as exc:
+            log.error("%s reply not sent: %s", message.TYPE, exc)
+            frame = encode(Error(exc.code, f"the {message.TYPE} reply was not sent: {exc}"))
+        except (TypeError, ValueError) as exc:
+            log.exception("%s reply not sent", message.TYPE)
+            frame = encode(Error("internal", f"the {message.TYPE} reply was not sent: {exc}"))
+        writer.write(frame)
         await writer.drain()

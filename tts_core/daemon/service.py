@@ -67,7 +67,7 @@ class Daemon:
     routes each request and hook event, and keeps the books. Owns neither signals nor the event
     loop (:mod:`tts_core.daemon.process` does)."""
 
-    def __init__(self, paths: _paths.Paths) -> None:
+    def __init__(self, paths: _paths.Paths, player: Player | None = None) -> None:
         self.paths = paths
         self.started = time.time()
         self.accounts = Accounting()
@@ -75,9 +75,10 @@ class Daemon:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._reloading = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._left: str | None = None
         self.settings = ConfigState(paths.config / config_file.USER_FILE, paths.trusted_projects)
         self.settings.reload()  # the user's own file, before anything is served
-        self.player = Player()
+        self.player = player or Player()
         self.voicing = Voicing(
             Voices(paths.cache / "audio", self.accounts.error),
             TranslatorSlot(paths.cache / "models"),
@@ -237,9 +238,43 @@ class Daemon:
             )
         return Ok("queued")
 
-    def _on_shutdown(self, message: Shutdown) -> Message:
+    async def _on_shutdown(self, message: Shutdown) -> Message:
+        left = await self._leave()
         self.request_stop()
-        return Ok("shutting down")
+        return Ok(left)
+
+    async def _leave(self) -> str:
+        """Stop speaking, leaving what is unsaid open in the journal for the next start; say
+        what that is (once: a shutdown request, then the stop itself)."""
+        if self._left is None:
+            self.intake.hold()
+            waiting = [u for u in self.pipeline.waiting() if u.on_heard is not None]
+            await self.pipeline.close()  # audio stops first
+            self._left = await self._unspoken(waiting)
+            log.info("stopping: %s", self._left or "nothing left unspoken")
+        return self._left
+
+    async def _unspoken(self, waiting: list[Utterance]) -> str:
+        """``N answers (M sentences) left unspoken...`` for the journaled utterances cut
+        ("" if none)."""
+        if not waiting:
+            return ""
+        counts = {id(u): len(u.sentences) for u in waiting if u.sentences}
+        unsplit = [u for u in waiting if not u.sentences]
+        try:  # the text filter is slow on a long text: a thread, and a bound
+            split = await asyncio.wait_for(
+                asyncio.to_thread(lambda: [len(self.pipeline.split(u)) for u in unsplit]), 2.0
+            )
+        except TimeoutError:
+            split = []
+        counts.update((id(u), n) for u, n in zip(unsplit, split, strict=False))
+        if len(counts) < len(waiting):
+            sentences = ""
+        else:
+            left = sum(max(0, counts[id(u)] - max(u.reached, u.skip)) for u in waiting)
+            sentences = f" ({left} sentence{'s'[: left != 1]})"
+        answers = f"{len(waiting)} answer{'s'[: len(waiting) != 1]}"
+        return f"{answers}{sentences} left unspoken, resumed at the next start"
 
     def request_stop(self) -> None:
         """Begin a graceful stop (a shutdown request, or the first signal)."""
@@ -258,6 +293,9 @@ class Daemon:
         project: str = "",
         hook_ms: float | None = None,
         done: asyncio.Future[tuple[str, str, str]] | None = None,
+        skip: int = 0,
+        on_heard: Callable[[int], None] | None = None,
+        note: str = "",
     ) -> None:
         """Queue ``speak`` in the pipeline, voiced by ``plan`` (``config``'s by default); its
         outcome closes ``ticket``."""
@@ -281,6 +319,9 @@ class Daemon:
             cue=config.sessions.speaker_cue,
             timings={"hook": hook_ms} if hook_ms is not None else {},
             on_done=finished,
+            skip=skip,
+            on_heard=on_heard,
+            note=note,
         )
         self.pipeline.submit(utterance)
 
@@ -320,7 +361,7 @@ class Daemon:
         try:
             await self._stop.wait()
         finally:
-            await self.pipeline.close()  # audio stops first
+            await self._leave()  # audio stops first
             await self.server.close()
             watcher.stop()
             for task in list(self._tasks):

@@ -49,6 +49,8 @@ class _Heard:
     was played to the end."""
 
     said: Said
+    number: int | None = None
+    """Its place in the utterance's sentences, from 1 (None for a cue of ours)."""
 
 
 class Pipeline:
@@ -88,6 +90,11 @@ class Pipeline:
     @property
     def speaking(self) -> bool:
         return self._current is not None
+
+    def waiting(self) -> list[Utterance]:
+        """The utterance being spoken, then those queued (in the order they would be)."""
+        current = [self._current] if self._current is not None else []
+        return current + [item[2] for item in sorted(self._queue)]
 
     def start(self) -> None:
         self._worker = asyncio.get_running_loop().create_task(self._run(), name="pipeline")
@@ -248,6 +255,10 @@ class Pipeline:
         sentences = await asyncio.to_thread(self.split, utterance)
         timings["filter"] = (time.perf_counter() - t0) * 1000
         utterance.sentences = [s.text for s in sentences]
+        if sentences and utterance.skip >= len(sentences):
+            return "dropped", "already_heard"  # all of it, before a restart
+        numbers: list[int | None] = list(range(utterance.skip + 1, len(sentences) + 1))
+        sentences = sentences[utterance.skip :]
         if not sentences:
             return "dropped", "nothing_to_say"
         chime = False
@@ -257,6 +268,7 @@ class Pipeline:
             if changed and utterance.cue == "name" and utterance.project:
                 name = os.path.basename(utterance.project.rstrip("/")) or utterance.project
                 sentences = [Sentence(f"{name}:", announcement=True), *sentences]
+                numbers = [None, *numbers]
             chime = changed and utterance.cue == "chime"
         # A producer synthesizes ahead (sentence n+1 while n plays; network engines hand over
         # each part as it arrives) into a small queue; this loop plays what it finds there.
@@ -265,12 +277,13 @@ class Pipeline:
 
         async def produce() -> None:
             try:
+                done = 0
                 for batch in staged(sentences):
                     t1 = time.perf_counter()
                     texts = await self._translate(utterance, batch)
                     if any(translated is not None for _, translated in texts):
                         timings.setdefault("translate", (time.perf_counter() - t1) * 1000)
-                    for text, translated in texts:
+                    for number, (text, translated) in zip(numbers[done:], texts, strict=False):
                         voiced = self._voiced(utterance, text, translated)
                         said = Said(voiced.text, voiced.lang.code, voiced.voice, voiced.translated)
                         utterance.said.append(said)
@@ -280,9 +293,10 @@ class Pipeline:
                                 said.engine = engine
                                 timings.setdefault("synthesize", (time.perf_counter() - t2) * 1000)
                                 await queue.put(part)
-                            await queue.put(_Heard(said))  # played to here: heard whole
+                            await queue.put(_Heard(said, number))  # played to here: heard
                         except EngineError as exc:  # this sentence is lost; the next may work
                             errors.append(str(exc))
+                    done += len(batch)
             finally:
                 await queue.put(None)
 
@@ -297,6 +311,10 @@ class Pipeline:
                     break
                 if isinstance(audio, _Heard):
                     audio.said.heard = True
+                    if audio.number is not None:
+                        utterance.reached = audio.number
+                        if utterance.on_heard is not None:
+                            utterance.on_heard(audio.number)
                     continue
                 timings.setdefault("first_audio", (time.monotonic() - utterance.created) * 1000)
                 volume = utterance.plan.volume if utterance.plan is not None else 1.0

@@ -92,9 +92,20 @@ class Utterance:
     """Milliseconds per stage: filter, translate (first batch), synthesize (first part),
     first_audio (from queued to the first sample played)."""
     on_done: DoneCallback = field(default=lambda outcome, reason: None, repr=False)
+    # ---- resuming after a restart (the daemon's journal) ----
+    skip: int = 0
+    """Sentences of ``text`` heard before a restart: not said again."""
+    on_heard: Callable[[int], None] | None = field(default=None, repr=False)
+    """Told ``k`` each time the first ``k`` sentences of ``text`` (skipped ones included)
+    have been played to the end; None when nobody keeps track."""
+    reached: int = 0
+    """The last ``k`` told to ``on_heard``."""
     created: float = field(default_factory=time.monotonic)
     queued_at: float = field(default_factory=time.time)
     """Wall-clock time it was queued (for history)."""
+    note: str = ""
+    """Why the text may not be all there was to say (a transcript that was not whole), for
+    history; empty when nothing is known to be missing."""
 
     @property
     def spoken(self) -> list[str]:
