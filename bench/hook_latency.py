@@ -1,9 +1,12 @@
 """Hook wall time (process start to exit) with the daemon running, against a bare interpreter.
 
-    python3 bench/hook_latency.py [-n 50]
+    python3 bench/hook_latency.py [-n 50] [--load]
 
 Runs both side by side in one process and prints medians, p95 and the ratio. Uses a temporary
 CLAUDE_TTS_HOME and the captured headless Stop payload (routed, counted, not spoken).
+
+``--load`` holds every core with a busy process meanwhile (a build running beside Claude
+Code), prints the worst run too, and checks that the daemon booked every event whole.
 """
 
 from __future__ import annotations
@@ -32,7 +35,9 @@ def timed(argv: list[str], stdin: bytes, env: dict[str, str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("-n", type=int, default=50)
-    n = parser.parse_args().n
+    parser.add_argument("--load", action="store_true", help="one busy process per core")
+    args = parser.parse_args()
+    n = args.n
     home = tempfile.mkdtemp(prefix="ctt-bench-", dir="/tmp")
     env = {**os.environ, "CLAUDE_TTS_HOME": home, "PYTHONPATH": str(ROOT)}
     data = json.loads(PAYLOAD.read_text())
@@ -46,11 +51,21 @@ def main() -> None:
         while not sock.exists():
             time.sleep(0.05)
         time.sleep(0.5)
+        busy = [
+            subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            for _ in range((os.cpu_count() or 1) if args.load else 0)
+        ]
         bare: list[float] = []
         hook: list[float] = []
-        for _ in range(n):  # interleaved, so both see the same machine load
-            bare.append(timed([sys.executable, "-S", "-I", "-c", "pass"], stdin, env))
-            hook.append(timed([sys.executable, "-S", "-I", str(HOOK)], stdin, env))
+        try:
+            for _ in range(n):  # interleaved, so both see the same machine load
+                bare.append(timed([sys.executable, "-S", "-I", "-c", "pass"], stdin, env))
+                hook.append(timed([sys.executable, "-S", "-I", str(HOOK)], stdin, env))
+        finally:
+            for proc in busy:
+                proc.kill()
+                proc.wait()
+        booked = _booked(home, n)
     finally:
         daemon.terminate()
         daemon.wait()
@@ -58,7 +73,7 @@ def main() -> None:
     def p95(xs: list[float]) -> float:
         return sorted(xs)[int(0.95 * (len(xs) - 1))]
 
-    print(f"runs: {n}")
+    print(f"runs: {n}{f', under load: {os.cpu_count()} busy processes' if args.load else ''}")
     print(
         f"bare interpreter (-S -I -c pass): median {statistics.median(bare):.1f} ms, "
         f"p95 {p95(bare):.1f} ms"
@@ -68,6 +83,25 @@ def main() -> None:
         f"p95 {p95(hook):.1f} ms"
     )
     print(f"ratio hook/bare (median): {statistics.median(hook) / statistics.median(bare):.2f}")
+    print(f"worst hook run: {max(hook):.1f} ms; events booked whole: {booked} of {n}")
+
+
+def _booked(home: str, n: int) -> int:
+    """How many events the daemon routed as a whole headless Stop (waits for all n)."""
+    sys.path.insert(0, str(ROOT))
+    from tts_core import client, paths
+    from tts_core.protocol import StatusReply, StatusRequest
+
+    p = paths.resolve({"CLAUDE_TTS_HOME": home})
+    deadline = time.monotonic() + 30
+    while True:
+        reply = client.request(StatusRequest(), paths=p)
+        assert isinstance(reply, StatusReply)
+        st = reply.status
+        done = st["counters"]["received"] >= n and st["counters"]["in_progress"] == 0
+        if done or time.monotonic() > deadline:
+            return int(st["dropped_by_reason"].get("headless", 0))
+        time.sleep(0.1)
 
 
 if __name__ == "__main__":

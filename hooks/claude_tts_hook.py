@@ -2,9 +2,11 @@
 
 Run as ``python -S -I claude_tts_hook.py``. It forwards stdin (the event) and the relevant
 ``CLAUDE_*`` variables to the claude-tts daemon and exits 0 with nothing on stdout, whatever
-happens: a speech hook must never slow or break Claude Code. One deadline covers reading
-stdin, connecting, sending and the daemon's answer: the hook is done about 0.2 s after it
-started at the latest. An event the daemon did not take in that time (absent, hung, flooded)
+happens: a speech hook must never slow or break Claude Code. Reading stdin has its own
+budget, counted from the first read (a busy machine can spend any fixed budget on start-up
+alone), and what is already waiting on stdin is always read whole; one deadline then covers
+connecting, sending and the daemon's answer. A read cut short is flagged ``partial`` and
+logged. An event the daemon did not take in that time (absent, hung, flooded)
 is spooled for it, with an id so that the daemon takes it only once; when no daemon is there,
 it is started, fully detached. Problems go to the hook log.
 
@@ -19,11 +21,25 @@ import time
 
 STARTED = time.time()
 STARTED_MONO = time.monotonic()
+STDIN_FIRST_S = 1.0
+"""Longest wait for the first byte of stdin, counted from the first read (not from process
+start: on a busy machine the imports alone can take longer than any budget). Claude Code always
+writes the event, so a silent stdin means a slow writer, not an empty event."""
 STDIN_S = 0.1
-"""Longest wait for stdin's end (Claude Code writes the event at once and closes it)."""
+"""Longest wait for stdin's end after the last byte came (Claude Code writes the event at once
+and closes it; a stdin held open costs this much). Bytes already waiting are always read."""
+STDIN_MAX_S = 1.0
+"""No more waiting for stdin after this, from the first read (a writer that drips, a big
+event written through a full pipe on a busy machine)."""
+PIPE_BUF_FULL = 65536
+"""A read this large emptied a full pipe (Linux's and macOS's default capacity)."""
 DELIVERY_S = 0.15
 """From the start, the end of connecting, sending and the answer: spooling and starting the
-daemon, when needed, take a few milliseconds more (250 ms from process start at the most)."""
+daemon, when needed, take a few milliseconds more."""
+DELIVERY_MIN_S = 0.05
+"""At least this long for the daemon after stdin was read, when reading ran past DELIVERY_S
+(a busy machine): the socket is worth trying before the spool. The hook's whole time is thus
+bounded: start-up, at most STDIN_MAX_S of waiting for stdin, then at most DELIVERY_MIN_S."""
 FORWARDED_ENV = (
     "CLAUDE_CODE_SESSION_ATTENDED",
     "CLAUDE_PROJECT_DIR",
@@ -77,32 +93,55 @@ def _add_package_to_path() -> None:
     raise ImportError(f"no tts_core package in any of: {', '.join(roots)}")
 
 
-def _read_stdin(limit: int, deadline: float) -> tuple[bytes, bool]:
-    """Read stdin to EOF or ``deadline``, keeping at most ``limit`` bytes (and whether there
-    was more)."""
+def _read_stdin(limit: int) -> tuple[bytes, bool, bool]:
+    """Read stdin to EOF, keeping at most ``limit`` bytes: (data, more than ``limit`` came,
+    cut short: stdin was still open when the waiting ended). Waiting is bounded (see
+    STDIN_FIRST_S, STDIN_S, STDIN_MAX_S, all counted from this call); bytes already waiting
+    are read whatever the time, so a payload written before we got here arrives whole."""
     import select
 
     fd = sys.stdin.fileno()
     chunks: list[bytes] = []
     size = 0
+    now = time.monotonic()
+    end = now + STDIN_MAX_S
+    quiet = now + STDIN_FIRST_S  # no byte by then: give up waiting
     while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
-            break  # stdin held open: send what came
+        wait = max(0.0, min(quiet, end) - time.monotonic())
+        if not select.select([fd], [], [], wait)[0]:
+            return b"".join(chunks), False, True  # stdin held open: send what came
         chunk = os.read(fd, 1 << 20)
         if not chunk:
-            break
+            return b"".join(chunks), False, False
+        if size + len(chunk) > limit:
+            chunks.append(chunk[: limit - size])
+            return b"".join(chunks), True, False
         size += len(chunk)
-        if size <= limit:
-            chunks.append(chunk)
-        elif size - len(chunk) < limit:
-            chunks.append(chunk[: limit - (size - len(chunk))])
-    return b"".join(chunks), size > limit
+        chunks.append(chunk)
+        # A chunk that filled the pipe: the writer is likely blocked on it, waiting for a
+        # busy machine to run it again (a big event), not done: keep waiting, up to the cap.
+        quiet = time.monotonic() + (STDIN_MAX_S if len(chunk) >= PIPE_BUF_FULL else STDIN_S)
+
+
+def _append(path: str, line: str) -> None:
+    """Add ``line`` to the log file ``path``: never through a symlink, only to a regular file
+    of ours, created 0600. Raises OSError otherwise (the caller tries the next place)."""
+    import stat
+
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    fd = os.open(path, flags, 0o600)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid():
+            raise OSError(f"{path} is not a file of ours")
+        os.write(fd, line.encode("utf-8", "replace"))
+    finally:
+        os.close(fd)
 
 
 def _log(message: str) -> None:
     """One line in the hook log; without the package, in ERROR_LOG next to this file (and, if
-    that folder is read-only, in the temporary directory), where ``claude-tts doctor`` looks."""
+    that cannot be written, in the temporary directory), where ``claude-tts doctor`` looks."""
     line = f"{time.strftime('%Y-%m-%dT%H:%M:%S')} pid={os.getpid()} {message}\n"
     try:
         from tts_core import paths
@@ -112,12 +151,12 @@ def _log(message: str) -> None:
         targets = [str(p.hook_log)]
     except Exception:
         here = os.path.dirname(os.path.realpath(__file__))
-        fallback = os.path.join("/tmp", f"claude-tts-{os.getuid()}-{ERROR_LOG}")
+        tmp = os.environ.get("TMPDIR") or "/tmp"
+        fallback = os.path.join(tmp, f"claude-tts-{os.getuid()}-{ERROR_LOG}")
         targets = [os.path.join(here, ERROR_LOG), fallback]
     for target in targets:
         try:
-            with open(target, "a", encoding="utf-8") as fh:
-                fh.write(line)
+            _append(target, line)
             return
         except OSError:
             continue  # nowhere left to report; never disturb Claude Code
@@ -129,20 +168,31 @@ def main() -> None:
     from tts_core.errors import PathError
     from tts_core.protocol import MAX_RAW, hook_frame
 
-    raw, truncated = _read_stdin(MAX_RAW, STARTED_MONO + STDIN_S)
+    raw, truncated, cut = _read_stdin(MAX_RAW)
+    if cut:
+        _log(f"stdin still open when the wait for it ended: sent the {len(raw)} bytes read so far")
     env = {k: os.environ[k] for k in FORWARDED_ENV if k in os.environ}
-    frame = hook_frame(raw, env, STARTED, os.urandom(8).hex(), truncated)
-    found = client.deliver(frame, STARTED_MONO + DELIVERY_S)
+    frame = hook_frame(raw, env, STARTED, os.urandom(8).hex(), truncated, partial=cut)
+    deadline = max(STARTED_MONO + DELIVERY_S, time.monotonic() + DELIVERY_MIN_S)
+    found = client.deliver(frame, deadline)
     if found == client.ACCEPTED:
         return
+    courier = False  # nowhere on disk for it: a courier carries it to the daemon
     try:
         if client.spool(frame) is None:
             _log("spool is full; event dropped")
     except (OSError, PathError) as exc:  # a full disk: the daemon must still be started
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-        _log(f"cannot spool the event ({why}); event dropped")
+        _log(f"cannot spool the event ({why}); a courier takes it to the daemon")
+        courier = True
     if found == client.ABSENT and os.environ.get("CLAUDE_TTS_AUTOSPAWN", "1") != "0":
-        client.spawn_daemon()
+        try:
+            client.spawn_daemon()
+        except PathError as exc:  # it could not start either: say why, start nothing
+            _log(f"cannot start the daemon: {exc}")
+            return
+    if courier:
+        client.carry(frame)
 
 
 if __name__ == "__main__":

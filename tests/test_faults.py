@@ -24,7 +24,7 @@ import pytest
 from tts_core import client
 from tts_core import paths as _paths
 from tts_core.daemon.journal import unfinished as journal_unfinished
-from tts_core.protocol import MAX_RAW
+from tts_core.protocol import MAX_RAW, hook_frame
 
 from .conftest import (
     HOOK,
@@ -233,7 +233,7 @@ DISK_FULL = textwrap.dedent(
     st = None
     for _ in range(100):
         st = client.request(StatusRequest(), paths=p).status
-        if st["counters"]["received"] >= 1 and st["counters"]["in_progress"] == 0:
+        if st["counters"]["received"] >= 2 and st["counters"]["in_progress"] == 0:
             break
         time.sleep(0.1)
     leftovers = [n for n in os.listdir(p.spool) if n.endswith(".tmp")]
@@ -263,7 +263,9 @@ def test_a_full_disk_still_starts_the_daemon_and_says_so(tmp_path: Path) -> None
     st = result["status"]
     assert st["journal"]["error"].startswith("cannot write the journal ")
     c = st["counters"]
-    assert c["received"] == 1 and c["in_progress"] == 0  # the second event, taken anyway
+    # Both events: the first carried to the daemon it started (nowhere to spool it), the
+    # second sent to it straight; neither could be journaled, both were taken.
+    assert c["received"] == 2 and c["in_progress"] == 0
 
 
 def test_a_spool_that_cannot_be_made_still_lets_the_hook_start_the_daemon(
@@ -283,3 +285,174 @@ def test_a_spool_that_cannot_be_made_still_lets_the_hook_start_the_daemon(
     finally:
         subprocess.run([sys.executable, "-m", "tts_core", "stop"], capture_output=True,
                        env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=30)  # fmt: skip
+
+
+def _spawned_daemon(p: _paths.Paths) -> int:
+    """Let a hook start the daemon; return its pid once it answers."""
+    timed_hook(stop_payload(0), {"CLAUDE_TTS_AUTOSPAWN": "1", **HEADLESS})
+    assert client.wait_until_running(p, timeout=20)
+    # Booked (and so closed in the journal): the next daemon must not take it again.
+    DaemonClient(p).wait_for(
+        lambda s: s["counters"]["received"] == 1 and s["counters"]["in_progress"] == 0
+    )
+    return int(p.pidfile.read_text())
+
+
+HEADLESS = {"CLAUDE_CODE_SESSION_ATTENDED": "0", "PULSE_SERVER": "unix:/nonexistent"}
+HEADLESS_ENV = {"CLAUDE_CODE_SESSION_ATTENDED": "0"}
+
+
+@pytest.mark.parametrize("hung", [False, True], ids=["killed", "hung-then-killed"])
+def test_a_daemon_that_dies_young_comes_back_at_the_next_event(hung: bool) -> None:
+    p = _paths.resolve()
+    t0 = time.monotonic()
+    pid = _spawned_daemon(p)
+    if hung:
+        os.kill(pid, signal.SIGSTOP)
+        timed_hook(stop_payload(1), HEADLESS)  # spooled: nobody answers
+    os.kill(pid, signal.SIGKILL)
+    assert time.monotonic() - t0 < 3.0, "too slow to test the young daemon"
+    for n in range(2, 5):
+        timed_hook(stop_payload(n), {"CLAUDE_TTS_AUTOSPAWN": "1", **HEADLESS})
+    assert client.wait_until_running(p, timeout=20), "the next event did not start a daemon"
+    again = DaemonClient(p)
+    wanted = 4 if hung else 3
+    st = again.wait_for(
+        lambda s: s["counters"]["received"] >= wanted and s["counters"]["in_progress"] == 0,
+        timeout=30,
+    )
+    assert st["dropped_by_reason"] == {"headless": wanted}
+    assert int(p.pidfile.read_text()) != pid
+    assert spooled(p) == []
+
+
+def test_a_daemon_that_never_comes_up_is_not_started_at_every_event() -> None:
+    """Failed starts back off (none after the first, then 1, 2, 4 ... s): a daemon that
+    crashes at start-up must not cost every hook a Python start-up."""
+    p = _paths.resolve()
+    _paths.ensure_private_dir(p.runtime)
+    p.spawn_stamp.write_text("3\n")  # three starts in a row never came up
+    timed_hook(stop_payload(1), {"CLAUDE_TTS_AUTOSPAWN": "1"})
+    assert not client.wait_until_running(p, timeout=1.0)
+    assert p.spawn_stamp.read_text() == "3\n"  # backing off: not started, not counted
+    assert client.spawn_backoff(3) == 2.0 and client.spawn_backoff(1) == 0.0
+    os.utime(p.spawn_stamp, (time.time() - 3, time.time() - 3))  # the back-off has passed
+    timed_hook(stop_payload(2), {"CLAUDE_TTS_AUTOSPAWN": "1", **HEADLESS})
+    assert client.wait_until_running(p, timeout=20)
+    DaemonClient(p).wait_for(lambda s: s["counters"]["received"] == 2)
+    deadline = time.monotonic() + 10
+    while p.spawn_stamp.exists():  # it came up: the count of failures starts again
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def test_spool_entries_that_cannot_be_read_are_set_aside_once(isolated_home: Path) -> None:
+    """Garbage, a folder, a FIFO, a symlink, a torn frame: each logged once, moved into
+    spool/rejected/ (0700), never retried; the good events behind them all come through."""
+    p = _paths.resolve()
+    spool_dir = _paths.ensure_private_dir(p.spool)
+    good = [stop_payload(n) for n in range(2)]
+    (spool_dir / "00-garbage.json").write_bytes(b"garbage{")
+    (spool_dir / "01-folder.json").mkdir()
+    os.mkfifo(spool_dir / "02-fifo.json")  # reading it would block: it must not freeze us
+    (spool_dir / "03-link.json").symlink_to(isolated_home / "elsewhere")
+    (isolated_home / "elsewhere").write_bytes(b"not ours to read")
+    torn = client.spool(b'{"v":1,"type":"hook","size":100}\n' + b"x" * 10, p)
+    assert torn is not None
+    torn.rename(spool_dir / "04-torn.json")
+    for n, stdin in enumerate(good):
+        frame = hook_frame(stdin, HEADLESS_ENV, time.time(), f"good-{n}")
+        assert client.spool(frame, p) is not None
+    d = start_daemon({"PULSE_SERVER": "unix:/nonexistent"})
+    try:
+        st = d.wait_for(lambda s: s["dropped_by_reason"].get("headless") == 2, timeout=20)
+        time.sleep(1.5)  # three more polls: nothing is read or logged again
+        st = d.status()
+    finally:
+        stop_daemon(d)
+    rejected = spool_dir / "rejected"
+    assert sorted(os.listdir(rejected)) == [
+        "00-garbage.json", "01-folder.json", "02-fifo.json", "03-link.json", "04-torn.json",
+    ]  # fmt: skip
+    assert rejected.stat().st_mode & 0o777 == 0o700
+    assert spooled(p) == ["rejected"]
+    log = p.daemon_log.read_text()
+    assert log.count("cannot be read") == 5, log
+    assert "02-fifo.json cannot be read (not a regular file)" in log
+    assert "04-torn.json cannot be read (hook: 100 bytes announced, 10 came)" in log
+    # The two files that were meant as events are booked as failed; the rest are not events.
+    assert st["counters"]["failed"] == 2 and st["counters"]["received"] == 4
+
+
+def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tts_core", *args], capture_output=True, text=True,
+        timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+    )  # fmt: skip
+
+
+def _machine_is_wrong(case: str, isolated_home: Path) -> tuple[dict[str, str], str]:
+    """An environment where the daemon cannot run, and the one line that must say why."""
+    if case == "long-socket-path":
+        home = isolated_home.parent / ("x" * 110)
+        env = {_paths.HOME_ENV: str(home)}
+        sock = _paths.resolve(env).socket
+        size = len(os.fsencode(str(sock)))
+        return env, (
+            f"socket path is {size} bytes, over the limit of {_paths.MAX_SOCKET_PATH}: {sock} "
+            "(set CLAUDE_TTS_HOME or XDG_RUNTIME_DIR to a shorter directory)"
+        )
+    p = _paths.resolve()
+    p.runtime.parent.mkdir(parents=True, exist_ok=True)
+    p.runtime.write_text("a file where the runtime folder should be")
+    return {}, (
+        f"cannot create directory {p.runtime}: File exists (the daemon's runtime folder: make "
+        "it a folder you can write, or set XDG_RUNTIME_DIR or CLAUDE_TTS_HOME to one that is)"
+    )
+
+
+@pytest.mark.parametrize("case", ["long-socket-path", "unwritable-runtime"])
+def test_a_machine_the_daemon_cannot_run_on_gets_one_clear_line(
+    case: str, isolated_home: Path
+) -> None:
+    env, why = _machine_is_wrong(case, isolated_home)
+    p = _paths.resolve({**os.environ, **env})
+    start = _cli("start", "--wait", "3", env=env)
+    assert (start.returncode, start.stdout, start.stderr) == (1, "", f"claude-tts: error: {why}\n")
+    doctor = _cli("doctor", "--offline", "--settings", str(isolated_home / "none.json"), env=env)
+    assert f"FAIL  daemon: {why}\n" in doctor.stdout
+    for n in range(2):  # every hook says why, none starts a daemon
+        timed_hook(stop_payload(n), {"CLAUDE_TTS_AUTOSPAWN": "1", **HEADLESS, **env})
+    lines = p.hook_log.read_text().splitlines()
+    assert [line.split(" ", 2)[2] for line in lines] == [f"cannot start the daemon: {why}"] * 2
+    assert not client.is_running(p)
+    assert not (p.state / "log" / "crash.log").exists()
+    # Run by hand, the daemon itself writes why in the log that `start` points to.
+    serve = _cli("serve", env=env)
+    assert serve.returncode == 1 and serve.stderr == f"claude-tts: error: {why}\n"
+    assert f"ERROR tts_core.daemon.service: the daemon cannot start: {why}\n" in (
+        p.daemon_log.read_text()
+    )
+
+
+def test_daemon_down_and_nowhere_to_spool_every_event_still_comes_through(
+    isolated_home: Path,
+) -> None:
+    """The spool cannot be written (a file where its folder should be, as a full disk would
+    refuse it) and no daemon runs: the first hook starts one, and every event, those sent
+    while it is still starting included, reaches it."""
+    p = _paths.resolve()
+    p.state.mkdir(parents=True)
+    p.spool.write_text("a file where the spool folder should be")
+    took = [
+        timed_hook(stop_payload(n), {"CLAUDE_TTS_AUTOSPAWN": "1", **HEADLESS}) for n in range(3)
+    ]
+    assert max(took) < HOOK_BUDGET_S
+    assert client.wait_until_running(p, timeout=20)
+    st = DaemonClient(p).wait_for(
+        lambda s: s["counters"]["received"] == 3 and s["counters"]["in_progress"] == 0,
+        timeout=30,
+    )
+    assert st["dropped_by_reason"] == {"headless": 3}
+    log = p.hook_log.read_text()
+    assert log.count("a courier takes it to the daemon") == 3

@@ -72,7 +72,9 @@ def test_a_5_mb_payload_is_delivered_whole(daemon: DaemonProc) -> None:
     assert len(stdin) > 5_000_000
     result = run_hook(stdin, env)
     assert (result.returncode, result.stdout) == (0, b"")
-    st = daemon.wait_for(lambda s: s["counters"]["received"] == 1)
+    st = daemon.wait_for(
+        lambda s: s["counters"]["received"] == 1 and s["counters"]["in_progress"] == 0
+    )  # routing 5 MB takes a while on a busy machine
     assert st["dropped_by_reason"] == {"headless": 1}  # parsed, routed, nothing lost
 
 
@@ -274,3 +276,99 @@ def test_a_hook_that_cannot_import_logs_why_next_to_itself(tmp_path: Path) -> No
     (line,) = (hook_dir / "hook-error.log").read_text().splitlines()
     assert "hook error: ImportError: no tts_core package in any of: " in line
     assert str(tmp_path / "lonely") in line
+
+
+def test_the_daemon_a_hook_starts_takes_nothing_of_the_sessions_environment(
+    tmp_path: Path,
+) -> None:
+    """A session's PYTHONPATH, LD_* or stray secrets never reach the daemon that then serves
+    every project: it runs ``-I`` with the allow-listed variables only."""
+    p = _paths.resolve()
+    evil = tmp_path / "evil"
+    (evil / "tts_core").mkdir(parents=True)
+    marker = tmp_path / "marker"
+    code = f"open({str(marker)!r}, 'a').write('ran\\n')\n"
+    (evil / "sitecustomize.py").write_text(code)
+    (evil / "tts_core" / "__init__.py").write_text(code)
+    stdin, env = payload_bytes("Stop.json")
+    session = {
+        "PYTHONPATH": str(evil),
+        "LD_LIBRARY_PATH": str(evil),
+        "SESSION_SECRET": "s3cret",
+        "PULSE_SERVER": "unix:/nonexistent",
+        "LC_ALL": "C.UTF-8",
+    }
+    result = run_hook(stdin, {**env, **session})
+    assert (result.returncode, result.stdout, result.stderr) == (0, b"", b"")
+    assert client.wait_until_running(p, timeout=20)
+    pid = int(p.pidfile.read_text())
+    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    names = {item.split(b"=", 1)[0].decode() for item in raw if item}
+    assert not names & {"PYTHONPATH", "LD_LIBRARY_PATH", "SESSION_SECRET"}, sorted(names)
+    assert {"HOME", "PATH", "PULSE_SERVER", "LC_ALL", _paths.HOME_ENV} <= names
+    allowed = client.ENV_ALLOWED_PREFIXES
+    assert all(n in client.ENV_ALLOWED or n.startswith(allowed) for n in names), sorted(names)
+    assert b"-I" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    DaemonClient(p).wait_for(lambda s: s["counters"]["received"] == 1)  # the event came
+    assert not marker.exists(), "code from the session's PYTHONPATH ran in the daemon"
+    log = p.daemon_log.read_text()
+    kept = sorted(names - {client.LOCK_FD_ENV})  # used at start-up, then dropped
+    assert f"environment: {' '.join(kept)}\n" in log
+
+
+def test_the_hook_logs_never_follow_a_planted_symlink(tmp_path: Path) -> None:
+    """The error log next to the hook and its fallback in the temporary directory: a symlink
+    planted at either is not written through; the line lands in a private file instead."""
+    hook_dir = tmp_path / "lonely" / "hooks"
+    hook_dir.mkdir(parents=True)
+    installed = hook_dir / "claude_tts_hook.py"
+    installed.write_bytes(HOOK.read_bytes())
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    (hook_dir / "hook-error.log").symlink_to(victim)
+    fallback = tmp / f"claude-tts-{os.getuid()}-hook-error.log"
+    fallback.symlink_to(victim)
+    env = {"TMPDIR": str(tmp)}
+    result = subprocess.run([sys.executable, "-S", "-I", str(installed)], input=b"{}",
+                            capture_output=True, timeout=30, env=env)  # fmt: skip
+    assert (result.returncode, result.stdout, result.stderr) == (0, b"", b"")
+    assert victim.read_text() == "precious\n"
+    fallback.unlink()
+    subprocess.run([sys.executable, "-S", "-I", str(installed)], input=b"{}",
+                   capture_output=True, timeout=30, env=env)  # fmt: skip
+    assert victim.read_text() == "precious\n"
+    assert "hook error: ImportError" in fallback.read_text()
+    assert fallback.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_hook_log_is_not_written_through_a_symlink() -> None:
+    p = _paths.resolve()
+    _paths.ensure_private_dir(p.log)
+    victim = p.log.parent / "victim"
+    victim.write_text("precious\n")
+    p.hook_log.symlink_to(victim)
+    _paths.ensure_private_dir(p.state)
+    p.spool.write_text("not a folder")  # the hook cannot spool: it logs why
+    stdin, env = payload_bytes("Stop.json")
+    result = run_hook(stdin, {**env, "CLAUDE_TTS_AUTOSPAWN": "0"})
+    assert (result.returncode, result.stdout, result.stderr) == (0, b"", b"")
+    assert victim.read_text() == "precious\n"
+
+
+def test_a_spool_file_is_private_and_never_written_through_a_planted_symlink(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    p = _paths.resolve()
+    spool_dir = _paths.ensure_private_dir(p.spool)
+    victim = p.state / "victim"
+    victim.write_text("precious\n")
+    monkeypatch.setattr(time, "time_ns", lambda: 42)  # the name an attacker predicts
+    for name in (f"{42:020d}-{os.getpid()}.json", f"{42:020d}-{os.getpid()}-0.json"):
+        (spool_dir / f".{name}.tmp").symlink_to(victim)
+    path = client.spool(b"frame")
+    assert path is not None and path.read_bytes() == b"frame"
+    assert victim.read_text() == "precious\n"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert path.name != f"{42:020d}-{os.getpid()}.json"  # not predictable

@@ -168,7 +168,23 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
-def check_socket_path(path: Path) -> None:
+def append_private(path: Path | str, text: str) -> None:
+    """Append ``text`` to the file ``path``, created 0600: never through a symlink, only to a
+    regular file of ours. Raises OSError."""
+    import stat
+
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    fd = os.open(path, flags, 0o600)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid():
+            raise OSError(f"{path} is not a file of ours")
+        os.write(fd, text.encode("utf-8", "replace"))
+    finally:
+        os.close(fd)
+
+
+def check_socket_path(path: Path | str) -> None:
     """Raise PathError if ``path`` is too long to bind a Unix socket to."""
     size = len(os.fsencode(str(path)))
     if size > MAX_SOCKET_PATH:
@@ -176,6 +192,19 @@ def check_socket_path(path: Path) -> None:
             f"socket path is {size} bytes, over the limit of {MAX_SOCKET_PATH}: {path} "
             f"(set {HOME_ENV} or XDG_RUNTIME_DIR to a shorter directory)"
         )
+
+
+def check_runtime(paths: Paths) -> None:
+    """Raise PathError, one line naming the path and the fix, if the daemon could not run
+    here: its socket path too long, or its runtime folder not one it can make and write."""
+    check_socket_path(paths.socket)
+    fix = f"make it a folder you can write, or set XDG_RUNTIME_DIR or {HOME_ENV} to one that is"
+    try:
+        ensure_private_dir(paths.runtime)
+    except PathError as exc:
+        raise PathError(f"{exc} (the daemon's runtime folder: {fix})") from None
+    if not os.access(paths.runtime, os.W_OK | os.X_OK):
+        raise PathError(f"cannot write to {paths.runtime} (the daemon's runtime folder: {fix})")
 
 
 def shell_assignments(environ: Mapping[str, str] | None = None) -> str:

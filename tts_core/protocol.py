@@ -71,6 +71,8 @@ class HookEvent(Message):
         env: the ``CLAUDE_*`` variables of the hook process that matter to speech.
         sent_at: Unix time when the hook started, for latency accounting and staleness.
         truncated: True if stdin was larger than :data:`MAX_RAW` and was cut.
+        partial: True if the hook stopped waiting for stdin while it was still open: ``raw``
+            is what came by then (sent only when true; older hooks never send it).
         id: the hook's name for this event (random): the daemon takes each id once, so a hook
             may spool an event it is not sure was delivered.
     """
@@ -78,9 +80,10 @@ class HookEvent(Message):
     TYPE = "hook"
     FIELDS = {
         "raw": (str,), "env": (dict,), "sent_at": _NUMBER, "truncated": (bool,), "id": (str,),
+        "partial": (bool,),
     }  # fmt: skip
     REQUIRED = ("raw",)
-    __slots__ = ("env", "id", "raw", "sent_at", "truncated")
+    __slots__ = ("env", "id", "partial", "raw", "sent_at", "truncated")
 
     def __init__(
         self,
@@ -89,12 +92,14 @@ class HookEvent(Message):
         sent_at: float = 0.0,
         truncated: bool = False,
         id: str = "",
+        partial: bool = False,
     ) -> None:
         self.raw = raw
         self.env = env if env is not None else {}
         self.sent_at = sent_at
         self.truncated = truncated
         self.id = id
+        self.partial = partial
 
 
 class Say(Message):
@@ -307,17 +312,25 @@ def _json_string(text: str) -> str:
 
 
 def hook_frame(
-    raw: bytes, env: dict[str, str], sent_at: float, event_id: str, truncated: bool = False
+    raw: bytes,
+    env: dict[str, str],
+    sent_at: float,
+    event_id: str,
+    truncated: bool = False,
+    *,
+    partial: bool = False,
 ) -> bytes:
     """A hook event as sent: a header line, then ``raw`` byte for byte (at most
-    :data:`MAX_RAW`; longer stdin is cut and flagged)."""
+    :data:`MAX_RAW`; longer stdin is cut and flagged). ``partial`` is written only when true,
+    so every other frame reads the same to a daemon that predates it."""
     if len(raw) > MAX_RAW:
         raw, truncated = raw[:MAX_RAW], True
     fields = ",".join(f"{_json_string(k)}:{_json_string(v)}" for k, v in env.items())
+    flag = '"partial":true,' if partial else ""
     header = (
         f'{{"v":{VERSION},"type":"hook","id":{_json_string(event_id)},"env":{{{fields}}},'
         f'"sent_at":{sent_at!r},"truncated":{"true" if truncated else "false"},'
-        f'"size":{len(raw)}}}\n'
+        f'{flag}"size":{len(raw)}}}\n'
     )
     return header.encode("utf-8", "surrogateescape") + raw
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tts_core import client
 from tts_core import paths as _paths
-from tts_core.errors import AudioUnavailable, ClaudeTTSError
+from tts_core.errors import AudioUnavailable, ClaudeTTSError, PathError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -181,6 +181,10 @@ def _hook_round_trip(settings: Path, p: _paths.Paths, timeout: float = 15.0) -> 
 def _daemon(p: _paths.Paths) -> Check:
     if client.is_running(p):
         return Check("daemon", "ok", f"answering on {p.socket}")
+    try:
+        _paths.check_runtime(p)
+    except PathError as exc:  # it could not start here: the one line that says why
+        return Check("daemon", "fail", str(exc))
     return Check("daemon", "warn", f"not running (socket {p.socket})",
                  "claude-tts start (the hook also starts it on the next event)")  # fmt: skip
 

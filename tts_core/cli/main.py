@@ -90,8 +90,8 @@ def cmd_serve(args: argparse.Namespace, p: _paths.Paths) -> int:
 def _log_line(path: Path, message: str) -> None:
     with contextlib.suppress(OSError):
         _paths.ensure_private_dir(path.parent)
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} pid={os.getpid()} {message}\n")
+        line = f"{time.strftime('%Y-%m-%dT%H:%M:%S')} pid={os.getpid()} {message}\n"
+        _paths.append_private(path, line)
 
 
 def cmd_start(args: argparse.Namespace, p: _paths.Paths) -> int:
@@ -101,11 +101,11 @@ def cmd_start(args: argparse.Namespace, p: _paths.Paths) -> int:
     from tts_core.cli.model import fetch_model_first
 
     fetch_model_first(p)
-    client.spawn_daemon(p, force=True)
+    client.spawn_daemon(p, force=True)  # a path it cannot use: one line, path and fix
     if not client.wait_until_running(p, timeout=args.wait):
-        raise ClaudeTTSError(
-            f"the daemon did not come up within {args.wait:g} s; see {p.daemon_log}"
-        )
+        logs = [f for f in (p.daemon_log, p.log / "crash.log") if f.exists()]
+        where = f"see {' and '.join(map(str, logs))}" if logs else f"nothing in {p.log}"
+        raise ClaudeTTSError(f"the daemon did not come up within {args.wait:g} s; {where}")
     print(f"claude-tts daemon started (socket {p.socket})")
     return 0
 

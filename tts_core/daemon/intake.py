@@ -163,8 +163,9 @@ class Intake:
             try:
                 payload = await asyncio.to_thread(parse_payload, event.raw)
             except PayloadError as exc:
-                log.warning("bad hook payload: %s", exc)
-                return ticket.close("failed", str(exc))
+                why = "hook stdin cut at its read deadline" if event.partial else str(exc)
+                log.warning("bad hook payload: %s", why)
+                return ticket.close("failed", why)
             for key in CLIPPED:
                 if isinstance(payload.get(key), str):
                     payload[key] = clip(payload[key])
@@ -268,6 +269,7 @@ class Intake:
             "recent_events": list(self.recent_events),
             "duplicates": self.duplicates,
             "journal": self.journal.status(),
+            "spool": spool.status(),
         }
 
 

@@ -111,7 +111,9 @@ class Journal:
         """Record ``event`` (by its id) before it is acknowledged; False if that failed (never
         raises: the event is taken all the same)."""
         raw = event.raw.encode("utf-8", "surrogatepass")
-        frame = hook_frame(raw, event.env, event.sent_at, event.id, event.truncated)
+        frame = hook_frame(
+            raw, event.env, event.sent_at, event.id, event.truncated, partial=event.partial
+        )
         if self._write(frame + b"\n"):  # the newline lets a reader check where the frame ends
             self.open.add(event.id)
             return True

@@ -161,6 +161,7 @@ class Daemon:
             "uptime_s": round(time.time() - self.started, 3),
             "socket": str(self.paths.socket),
             "log_file": str(self.paths.daemon_log),
+            "environment": sorted(os.environ),  # names only: what the daemon was started with
             **self.voicing.status(self.config),  # language, engine chain, who spoke, translation
             "audio_device": self.player.device_name,
             "speaking": self.pipeline.speaking,
