@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from tts_core.config import docs as config_docs
-from tts_core.config import loader as config_file
+from tts_core.config import loader
 from tts_core.config.schema import ENGINE_NAMES, Config, FilterOptions, Rule, VoiceOptions
 from tts_core.engines import registry
 from tts_core.errors import ConfigError
@@ -19,7 +19,7 @@ from .conftest import ROOT, run_cli
 
 
 def check(text: str, file: str = "/cfg/config.yaml") -> Config:
-    config, _ = config_file.validate(config_file.parse_text(text, file), file)
+    config, _ = loader.validate(loader.parse_text(text, file), file)
     return config
 
 
@@ -108,7 +108,7 @@ def test_every_problem_is_reported_at_once() -> None:
 
 
 def test_unknown_keys_are_warnings_with_a_suggestion() -> None:
-    config, warnings = config_file.validate({"voise": {}, "voice": {"sped": 2}}, "c.yaml")
+    config, warnings = loader.validate({"voise": {}, "voice": {"sped": 2}}, "c.yaml")
     assert config == Config()
     assert warnings == [
         "c.yaml: unknown key 'voise' ignored (did you mean 'voice'?)",
@@ -141,11 +141,11 @@ def test_files_are_layered_and_each_error_names_its_file(tmp_path: Path) -> None
     project.parent.mkdir(parents=True)
     user.write_text("language: ja\nvoice: {speed: 1.5, engine: offline}\n")
     project.write_text("voice: {speed: 0.8}\n")
-    config, _ = config_file.load([user, project, tmp_path / "missing.yaml"])
+    config, _ = loader.load([user, project, tmp_path / "missing.yaml"])
     assert (config.language, config.voice.speed, config.voice.engine) == ("ja", 0.8, "offline")
     project.write_text("voice: {speed: fast}\n")
     with pytest.raises(ConfigError) as info:
-        config_file.load([user, project])
+        loader.load([user, project])
     assert info.value.file == str(project)
 
 
@@ -160,8 +160,8 @@ def test_files_are_layered_and_each_error_names_its_file(tmp_path: Path) -> None
     ],
 )
 def test_auto_language_comes_from_the_locale(environ: dict[str, str], code: str) -> None:
-    assert config_file.resolve_language("auto", environ).code == code
-    assert config_file.resolve_language("japanese", environ).code == "ja"
+    assert loader.resolve_language("auto", environ).code == code
+    assert loader.resolve_language("japanese", environ).code == "ja"
 
 
 def test_engine_names_match_the_registry() -> None:
@@ -246,6 +246,6 @@ def test_config_cli(isolated_home: Path, tmp_path: Path) -> None:
     ],
 )
 def test_translation_target(yaml_text: str, environ: dict[str, str], target: str | None) -> None:
-    config = config_file.validate(config_file.parse_text(yaml_text, "c.yaml"), "c.yaml")[0]
+    config = loader.validate(loader.parse_text(yaml_text, "c.yaml"), "c.yaml")[0]
     found = translation_target(config, environ)
     assert (found.nllb if found else None) == target

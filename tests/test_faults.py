@@ -430,7 +430,7 @@ def test_a_machine_the_daemon_cannot_run_on_gets_one_clear_line(
     # Run by hand, the daemon itself writes why in the log that `start` points to.
     serve = _cli("serve", env=env)
     assert serve.returncode == 1 and serve.stderr == f"claude-tts: error: {why}\n"
-    assert f"ERROR tts_core.daemon.service: the daemon cannot start: {why}\n" in (
+    assert f"ERROR tts_core.daemon.process: the daemon cannot start: {why}\n" in (
         p.daemon_log.read_text()
     )
 

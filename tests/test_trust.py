@@ -22,7 +22,7 @@ import pytest
 from tts_core import client
 from tts_core import paths as _paths
 from tts_core.audio.cache import AudioCache
-from tts_core.config import loader as config_file
+from tts_core.config import loader
 from tts_core.config.schema import Config, VoiceOptions
 from tts_core.config.trust import PROJECT_KEYS, TrustStore, split_project
 from tts_core.engines.espeak import EspeakEngine
@@ -94,7 +94,7 @@ def test_a_project_file_keeps_only_the_keys_a_project_may_set() -> None:
     ]  # fmt: skip
     for key in PROJECT_KEYS:  # every allowed key names a real setting
         section, _, name = key.rpartition(".")
-        defaults = config_file.as_dict(Config())
+        defaults = loader.as_dict(Config())
         assert name in (defaults.get(section, {}) if section else defaults)
 
 
@@ -163,7 +163,7 @@ def test_the_trust_store_is_private_and_bound_to_the_content(tmp_path: Path) -> 
 def test_a_yaml_alias_bomb_is_refused_at_once() -> None:
     started = time.monotonic()
     with pytest.raises(ConfigError) as info:
-        config_file.parse_text(BOMB, "bomb.yaml")
+        loader.parse_text(BOMB, "bomb.yaml")
     assert time.monotonic() - started < 0.5
     assert str(info.value) == (
         "==> File bomb.yaml\n=====> Expected valid YAML but got an error at line 2, column 8: "
@@ -271,7 +271,7 @@ def test_a_destination_cannot_be_smuggled_through_the_tld_or_the_endpoint(
     value: str, message: str
 ) -> None:
     with pytest.raises(ConfigError) as info:
-        config_file.validate(config_file.parse_text(value, "c.yaml"), "c.yaml")
+        loader.validate(loader.parse_text(value, "c.yaml"), "c.yaml")
     assert str(info.value) == message
     with pytest.raises(EngineError):
         GttsEngine(VoiceOptions(gtts_tld="com@127.0.0.1:8443"))

@@ -40,13 +40,13 @@ def run_checks(p: _paths.Paths, settings: Path, offline: bool = False) -> Iterat
     yield _daemon(p)
     yield _audio()
     yield from _neural_voices()
-    from tts_core.config import loader as config_file
+    from tts_core.config import loader
     from tts_core.speech.voicing import translation_target
 
     config = None
     try:
-        user_file = p.config / config_file.USER_FILE
-        config, _ = config_file.load([user_file])
+        user_file = p.config / loader.USER_FILE
+        config, _ = loader.load([user_file])
         found = "is valid" if user_file.exists() else "does not exist: the defaults apply"
         yield Check("config", "ok", f"{user_file} {found}")
     except ClaudeTTSError as exc:
@@ -54,7 +54,7 @@ def run_checks(p: _paths.Paths, settings: Path, offline: bool = False) -> Iterat
     if config is not None:
         target = translation_target(config, os.environ)
         if target is None:
-            language = config_file.resolve_language(config.language, os.environ).name
+            language = loader.resolve_language(config.language, os.environ).name
             yield Check("translation", "skip", f"no translation ({language})")
         else:
             yield _model(p, config.translation.model)
@@ -70,30 +70,30 @@ def _python() -> Check:
 def _venv() -> Check:
     if sys.prefix != sys.base_prefix:
         return Check("venv", "ok", sys.prefix)
-    return Check("venv", "warn", "not running from a virtual environment", "use ./install.sh")
+    return Check("venv", "warn", "not running from a virtual environment", "use ./our_hooks.sh")
 
 
 def _hooks(settings: Path) -> Iterator[Check]:
-    from tts_core.claude_code import settings as install
+    from tts_core.claude_code import settings as our_hooks
 
     try:
-        data = install.read_settings(settings)
+        data = our_hooks.read_settings(settings)
     except ClaudeTTSError as exc:
-        yield Check("hooks", "fail", str(exc), f"repair {settings}, then ./install.sh")
+        yield Check("hooks", "fail", str(exc), f"repair {settings}, then ./our_hooks.sh")
         return
     hooks = data.get("hooks", {}) if isinstance(data.get("hooks"), dict) else {}
     ours = {
         event: hook["command"]
         for event, groups in hooks.items() if isinstance(groups, list)
         for group in groups if isinstance(group, dict)
-        for hook in group.get("hooks", []) if install._ours(hook)
+        for hook in group.get("hooks", []) if our_hooks._ours(hook)
     }  # fmt: skip
-    missing = [e for e in install.EVENTS if e not in ours]
+    missing = [e for e in our_hooks.EVENTS if e not in ours]
     if not ours:
-        yield Check("hooks", "fail", f"none in {settings}", "./install.sh")
+        yield Check("hooks", "fail", f"none in {settings}", "./our_hooks.sh")
         return
     if missing:
-        yield Check("hooks", "warn", f"missing for {', '.join(missing)}", "./install.sh")
+        yield Check("hooks", "warn", f"missing for {', '.join(missing)}", "./our_hooks.sh")
     else:
         yield Check("hooks", "ok", f"{len(ours)} events in {settings}")
     for command in sorted(set(ours.values())):
@@ -101,14 +101,14 @@ def _hooks(settings: Path) -> Iterator[Check]:
         absent = [x for x in (parts[0], parts[-1]) if not os.path.exists(x)]
         if absent:
             yield Check("hook command", "fail", f"{', '.join(absent)} does not exist",
-                        "./install.sh (it rewrites the command)")  # fmt: skip
+                        "./our_hooks.sh (it rewrites the command)")  # fmt: skip
 
 
 def _our_commands(settings: Path) -> list[str]:
-    from tts_core.claude_code import settings as install
+    from tts_core.claude_code import settings as our_hooks
 
     try:
-        data = install.read_settings(settings)
+        data = our_hooks.read_settings(settings)
     except ClaudeTTSError:
         return []
     hooks = data.get("hooks", {}) if isinstance(data.get("hooks"), dict) else {}
@@ -116,7 +116,7 @@ def _our_commands(settings: Path) -> list[str]:
         hook["command"]
         for groups in hooks.values() if isinstance(groups, list)
         for group in groups if isinstance(group, dict)
-        for hook in group.get("hooks", []) if install._ours(hook)
+        for hook in group.get("hooks", []) if our_hooks._ours(hook)
     })  # fmt: skip
 
 
@@ -127,7 +127,7 @@ def _hook_errors(settings: Path) -> Iterator[Check]:
         if log.exists():
             last = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:]
             yield Check("hook errors", "fail", f"{log}: {last[0] if last else '(empty)'}",
-                        f"./install.sh, then delete {log}")  # fmt: skip
+                        f"./our_hooks.sh, then delete {log}")  # fmt: skip
 
 
 def _hook_round_trip(settings: Path, p: _paths.Paths, timeout: float = 15.0) -> Iterator[Check]:
@@ -150,12 +150,12 @@ def _hook_round_trip(settings: Path, p: _paths.Paths, timeout: float = 15.0) -> 
                                  env=env, capture_output=True, timeout=10)  # fmt: skip
         except subprocess.TimeoutExpired:
             yield Check("hook round trip", "fail", f"{command} did not return in 10 s",
-                        "claude-tts logs; ./install.sh")  # fmt: skip
+                        "claude-tts logs; ./our_hooks.sh")  # fmt: skip
             continue
         if ran.returncode != 0 or ran.stdout:
             yield Check("hook round trip", "fail",
                         f"{command} exited {ran.returncode} and printed {ran.stdout[:80]!r}",
-                        "./install.sh")  # fmt: skip
+                        "./our_hooks.sh")  # fmt: skip
             continue
         deadline = time.monotonic() + timeout
         seen = False
@@ -175,7 +175,7 @@ def _hook_round_trip(settings: Path, p: _paths.Paths, timeout: float = 15.0) -> 
         else:
             yield Check("hook round trip", "fail",
                         f"an event sent through '{command}' never reached the daemon "
-                        f"(see {p.hook_log} and {p.daemon_log})", "./install.sh")  # fmt: skip
+                        f"(see {p.hook_log} and {p.daemon_log})", "./our_hooks.sh")  # fmt: skip
 
 
 def _daemon(p: _paths.Paths) -> Check:
@@ -216,7 +216,7 @@ def _neural_voices() -> Iterator[Check]:
 
     for code, (name, _) in registry.NEURAL.items():
         if not registry.installed(name):
-            hint = f"pip install 'claude-tts[voice-{code}]', or ./install.sh --language {code}"
+            hint = f"pip install 'claude-tts[voice-{code}]', or ./our_hooks.sh --language {code}"
             yield Check(f"voice {name}", "skip", f"not installed ({hint})")
             continue
 

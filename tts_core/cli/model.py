@@ -11,13 +11,13 @@ import time
 from pathlib import Path
 
 from tts_core import paths as _paths
-from tts_core.cli.tools import _user_config
+from tts_core.cli.user_config import user_config
 from tts_core.config.schema import Config
 from tts_core.errors import ClaudeTTSError
 
 
 def cmd_download_model(args: argparse.Namespace, p: _paths.Paths) -> int:
-    config = _user_config(p)
+    config = user_config(p)
     model = args.model or config.translation.model
     path = download_model(model, p)
     print(f"translation model {model} is ready in {path}")
@@ -31,7 +31,7 @@ def convert_model(model: str, config: Config, p: _paths.Paths) -> str | None:
     """Convert ``model`` for CTranslate2 here, once, when that is the backend the daemon will
     use (the CPU's default): a visible minute now rather than an invisible one, and 4 GB of
     memory, in the daemon on its first sentence. What was done, or None."""
-    from tts_core.config import loader as config_file
+    from tts_core.config import loader
     from tts_core.translate.backends.auto import choose
 
     options = config.translation
@@ -41,7 +41,7 @@ def convert_model(model: str, config: Config, p: _paths.Paths) -> str | None:
     from tts_core.translate.backends import ct2_backend
 
     cache = p.cache / "models"
-    target = config_file.resolve_language(config.language, os.environ).nllb
+    target = loader.resolve_language(config.language, os.environ).nllb
     if ct2_backend.files_ready(model, dtype, cache, target, options.limit_vocabulary):
         return None  # done before: 'start' stays quick
     t0 = time.monotonic()
@@ -81,7 +81,7 @@ def fetch_model_first(p: _paths.Paths) -> None:
     from tts_core.speech.voicing import translation_target
     from tts_core.translate.backends.base import is_downloaded
 
-    config = _user_config(p)
+    config = user_config(p)
     if translation_target(config, os.environ) is None:
         return
     model = config.translation.model

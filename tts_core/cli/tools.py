@@ -10,29 +10,20 @@ import sys
 from pathlib import Path
 
 from tts_core import paths as _paths
+from tts_core.cli.user_config import user_config
 from tts_core.errors import ClaudeTTSError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from tts_core.config.schema import Config, VoiceOptions
+    from tts_core.config.schema import VoiceOptions
     from tts_core.engines.base import Engine
     from tts_core.languages.catalog import Language
 
 
-def _user_config(p: _paths.Paths) -> Config:
-    """The user's config file over the defaults (what the daemon would use)."""
-    from tts_core.config import loader as config_file
-
-    config, warnings = config_file.load([p.config / config_file.USER_FILE])
-    for warning in warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    return config
-
-
 def _language(value: str | None) -> Language | None:
-    from tts_core.languages import catalog as languages
+    from tts_core.languages import catalog
 
-    return languages.lookup(value) if value else None
+    return catalog.lookup(value) if value else None
 
 
 def say_to_file(text: str, args: argparse.Namespace, p: _paths.Paths) -> int:
@@ -42,15 +33,15 @@ def say_to_file(text: str, args: argparse.Namespace, p: _paths.Paths) -> int:
     from tts_core.engines import base as engines
     from tts_core.speech.chains import Voices
     from tts_core.speech.voicing import Voicing
-    from tts_core.text import speakable as textfilter
+    from tts_core.text import speakable
 
-    config = _user_config(p)
+    config = user_config(p)
     voicing = Voicing(Voices(p.cache / "audio", lambda message: None))
     voicing.chains.apply(config.voice)
     plan = voicing.plan(config, lang=_language(args.lang), engine=args.engine or "")
 
     async def render() -> list[Audio]:
-        sentences = textfilter.speakable(text, plan.filters, plan.target.code, marked=True)
+        sentences = speakable.speakable(text, plan.filters, plan.target.code, marked=True)
         clips = []
         for sentence in sentences:
             voiced = voicing.voiced(plan, sentence.text, None)
@@ -77,7 +68,7 @@ def cmd_preview(args: argparse.Namespace, p: _paths.Paths) -> int:
 
     from tts_core.languages.phrases import render
     from tts_core.speech.voicing import Voicing
-    from tts_core.text import speakable as textfilter
+    from tts_core.text import speakable
 
     if args.file in (None, "-"):
         text = sys.stdin.read()
@@ -86,11 +77,11 @@ def cmd_preview(args: argparse.Namespace, p: _paths.Paths) -> int:
             text = Path(args.file).read_text(encoding="utf-8")
         except OSError as exc:
             raise ClaudeTTSError(f"cannot read {args.file}: {exc.strerror or exc}") from None
-    config = _user_config(p)
+    config = user_config(p)
     if args.code:
         config = replace(config, filters=replace(config.filters, code_blocks=args.code))
     plan = Voicing(_NoChains()).plan(config, lang=_language(args.lang))
-    said = textfilter.speakable(text, plan.filters, plan.target.code, marked=True)
+    said = speakable.speakable(text, plan.filters, plan.target.code, marked=True)
     if not args.translate:
         for sentence in said:  # as said untranslated: each in the language it is written in
             lang = Voicing.language_of(plan, sentence.text, None)
@@ -138,10 +129,9 @@ class _NoChains:
 
 def cmd_config(args: argparse.Namespace, p: _paths.Paths) -> int:
     from tts_core.config import docs as config_docs
-    from tts_core.config import loader as config_file
-    from tts_core.config import trust
+    from tts_core.config import loader, trust
 
-    user_file = p.config / config_file.USER_FILE
+    user_file = p.config / loader.USER_FILE
     if args.action == "path":
         print(user_file)
         return 0
@@ -155,10 +145,10 @@ def cmd_config(args: argparse.Namespace, p: _paths.Paths) -> int:
     if args.action == "check":
         if not target.exists():
             raise ClaudeTTSError(f"no config file at {target} (the defaults apply)")
-        config, warnings = config_file.load([target])
+        config, warnings = loader.load([target])
         if target != user_file and _is_project_file(target):
             store = trust.TrustStore(p.trusted_projects)
-            warnings += config_file.load_project(user_file, target.absolute(), store)[1]
+            warnings += loader.load_project(user_file, target.absolute(), store)[1]
             warnings = list(dict.fromkeys(warnings))  # its unknown keys are in both lists
         for warning in warnings:
             print(f"warning: {warning}", file=sys.stderr)
@@ -170,12 +160,12 @@ def cmd_config(args: argparse.Namespace, p: _paths.Paths) -> int:
         return 0
     if args.file:  # what the daemon makes of a project's file: only what it may set
         store = trust.TrustStore(p.trusted_projects)
-        config, warnings = config_file.load_project(user_file, Path(args.file).absolute(), store)
+        config, warnings = loader.load_project(user_file, Path(args.file).absolute(), store)
     else:
-        config, warnings = config_file.load([user_file])
+        config, warnings = loader.load([user_file])
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    sys.stdout.write(config_file.dump(config))
+    sys.stdout.write(loader.dump(config))
     return 0
 
 
@@ -221,40 +211,40 @@ def cmd_download_model(args: argparse.Namespace, p: _paths.Paths) -> int:
 
 
 def cmd_hooks(args: argparse.Namespace, p: _paths.Paths) -> int:
-    from tts_core.claude_code import settings as install
+    from tts_core.claude_code import settings as our_hooks
 
     path = Path(args.settings).expanduser()
     records = Path(args.record_dir).expanduser() if args.record_dir else None
-    before = install.read_settings(path)
+    before = our_hooks.read_settings(path)
     if args.action == "install":
         if not args.hook:
             raise ClaudeTTSError("hooks install needs --hook PATH (the claude_tts_hook.py to run)")
         hook = str(Path(args.hook).expanduser().absolute())
-        after = install.add_hooks(before, install.hook_command(args.python, hook))
+        after = our_hooks.add_hooks(before, our_hooks.hook_command(args.python, hook))
     else:
-        after = install.remove_hooks(before)
+        after = our_hooks.remove_hooks(before)
     if after == before:
         print(f"{path}: nothing to change")
         return 0
     if args.dry_run:
-        sys.stdout.write(install.diff(path, before, after))
+        sys.stdout.write(our_hooks.diff(path, before, after))
         return 0
     if args.action == "install" and records is not None:
-        install.remember_original(records, path)
+        our_hooks.remember_original(records, path)
     if args.action == "uninstall" and records is not None:
-        exact, original = install.original_after_removal(records, path, after)
+        exact, original = our_hooks.original_after_removal(records, path, after)
         if exact:
-            install.forget_original(records, path)
+            our_hooks.forget_original(records, path)
             if original is None:
                 path.unlink()
                 print(f"claude-tts hooks removed: {path} deleted (claude-tts had created it)")
             else:
-                install.write_text_exactly(path, original)
+                our_hooks.write_text_exactly(path, original)
                 print(f"claude-tts hooks removed: {path} is as it was before claude-tts")
             return 0
     if not after and not path.exists():
         return 0
-    backup = install.write_settings(path, after)
+    backup = our_hooks.write_settings(path, after)
     done = "added to" if args.action == "install" else "removed from"
     print(f"claude-tts hooks {done} {path}" + (f" (backup: {backup})" if backup else ""))
     return 0

@@ -13,15 +13,14 @@ import os
 from pathlib import Path
 
 from tts_core import paths as _paths
-from tts_core.config import loader as config_file
-from tts_core.config import trust
+from tts_core.config import loader, trust
 from tts_core.errors import ClaudeTTSError
 
 
 def project_file(folder: str) -> Path:
     """The project file of ``folder``, as the daemon names it (absolute, links not resolved:
     Claude Code passes the folder as the user opened it)."""
-    return Path(os.path.abspath(os.path.expanduser(folder))) / config_file.PROJECT_FILE
+    return Path(os.path.abspath(os.path.expanduser(folder))) / loader.PROJECT_FILE
 
 
 def cmd_trust(args: argparse.Namespace, p: _paths.Paths) -> int:
@@ -35,11 +34,11 @@ def cmd_trust(args: argparse.Namespace, p: _paths.Paths) -> int:
         else:
             print(f"{file}: was not trusted")
         return 0
-    text = config_file.read_file(file, config_file.MAX_PROJECT_BYTES)
+    text = loader.read_file(file, loader.MAX_PROJECT_BYTES)
     if text is None:
         raise ClaudeTTSError(f"no project config at {file}")
-    data = config_file.parse_text(text, file)
-    config_file.validate(data, file)  # a file with errors is not worth trusting
+    data = loader.parse_text(text, file)
+    loader.validate(data, file)  # a file with errors is not worth trusting
     _, beyond = trust.split_project(data)
     store.trust(file, text.encode("utf-8"))
     if beyond:
@@ -59,7 +58,7 @@ def _list(store: trust.TrustStore) -> int:
     for name, sha in sorted(entries.items()):
         text = None
         with contextlib.suppress(ClaudeTTSError):
-            text = config_file.read_file(Path(name), config_file.MAX_PROJECT_BYTES)
+            text = loader.read_file(Path(name), loader.MAX_PROJECT_BYTES)
         if text is None:
             state = "missing or unreadable"
         elif trust.digest(text.encode("utf-8")) == sha:

@@ -35,7 +35,7 @@ from tts_core import paths as _paths
 from tts_core.config import schema, trust
 from tts_core.config.schema import Config
 from tts_core.errors import ConfigError
-from tts_core.languages import catalog as languages
+from tts_core.languages import catalog
 
 USER_FILE = _paths.CONFIG_FILE
 PROJECT_FILE = Path(".claude") / "claude-tts.yaml"
@@ -141,9 +141,9 @@ def _semantic(config: Config, reader: _Reader) -> None:
         if value == "auto" and key == "language":
             continue
         try:
-            languages.lookup(value)
-        except languages.UnknownLanguage:
-            hint = _suggest(value.lower(), languages.known_names())
+            catalog.lookup(value)
+        except catalog.UnknownLanguage:
+            hint = _suggest(value.lower(), catalog.known_names())
             reader.bad((key,), f"Expected a language name or code but got: {value!r}{hint}")
     chain = config.voice.engine
     allowed = schema.ENGINE_NAMES if "," in chain else schema.ENGINE_SPECS
@@ -330,9 +330,9 @@ def load_project(
     return config, warnings
 
 
-def resolve_language(value: str, environ: Mapping[str, str]) -> languages.Language:
+def resolve_language(value: str, environ: Mapping[str, str]) -> catalog.Language:
     """The language a ``language`` setting means here (``auto``: the locale's)."""
-    return languages.resolve(value, environ)
+    return catalog.resolve(value, environ)
 
 
 def as_dict(config: Config) -> dict[str, Any]:

@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-from tts_core.config import loader as config_file
+from tts_core.config import loader
 from tts_core.config.schema import Config
 from tts_core.config.trust import TrustStore
 from tts_core.errors import ConfigError
@@ -81,7 +81,7 @@ class ConfigState:
         self.unsettled = False
         self.reads += 1
         try:
-            config, warnings = config_file.load([self.user_file])
+            config, warnings = loader.load([self.user_file])
         except ConfigError as exc:
             self.error = str(exc)
             log.error("config not reloaded, keeping the last good one:\n%s", exc)
@@ -103,7 +103,7 @@ class ConfigState:
         far as the trust boundary lets it. Reads files: call it on the reader thread."""
         if not project_dir or not os.path.isabs(project_dir):
             return self.config
-        file = Path(project_dir) / config_file.PROJECT_FILE
+        file = Path(project_dir) / loader.PROJECT_FILE
         stamp = _stamp(file)
         if stamp is None:
             return self.config
@@ -112,7 +112,7 @@ class ConfigState:
         if cached is not None and cached[0] == key:
             return cached[1]
         try:
-            config, warnings = config_file.load_project(self.user_file, file, self.trust)
+            config, warnings = loader.load_project(self.user_file, file, self.trust)
         except ConfigError as exc:
             log.error("project config ignored:\n%s", exc)
             config, warnings = self.config, [str(exc).replace("\n", " ")]

@@ -7,7 +7,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 
-log = logging.getLogger("tts_core.daemon.service")
+log = logging.getLogger(__name__)
 OUTCOMES = ("spoken", "dropped", "failed")
 
 

@@ -24,7 +24,7 @@ from tts_core.errors import ClaudeTTSError, DaemonAlreadyRunning
 if TYPE_CHECKING:
     from tts_core.daemon.service import Daemon
 
-log = logging.getLogger("tts_core.daemon.service")
+log = logging.getLogger(__name__)
 
 
 def _inherited_lock(paths: _paths.Paths) -> int | None:

@@ -22,7 +22,7 @@ from tts_core.audio.player import Player
 from tts_core.claude_code.events import (
     Speak,
 )  # fmt: skip
-from tts_core.config import loader as config_file
+from tts_core.config import loader
 from tts_core.config.schema import Config, Rule
 from tts_core.config.state import SETTLE_S, ConfigState
 from tts_core.config.watch import ConfigWatcher
@@ -33,7 +33,7 @@ from tts_core.daemon.journal import Journal
 from tts_core.daemon.server import Server
 from tts_core.engines.registry import chain_names
 from tts_core.errors import AudioUnavailable, EngineError
-from tts_core.languages import catalog as languages
+from tts_core.languages import catalog
 from tts_core.languages.catalog import Language
 from tts_core.protocol import (
     Error,
@@ -56,10 +56,10 @@ from tts_core.speech.policy import Priority  # fmt: skip
 from tts_core.speech.utterance import Utterance
 from tts_core.speech.voicing import Plan, Voicing
 from tts_core.text import rules as user_rules
-from tts_core.text import speakable as textfilter
+from tts_core.text import speakable
 from tts_core.translate.service import TranslatorSlot
 
-log = logging.getLogger("tts_core.daemon.service")
+log = logging.getLogger(__name__)
 
 
 class Daemon:
@@ -76,7 +76,7 @@ class Daemon:
         self._reloading = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self._left: str | None = None
-        self.settings = ConfigState(paths.config / config_file.USER_FILE, paths.trusted_projects)
+        self.settings = ConfigState(paths.config / loader.USER_FILE, paths.trusted_projects)
         self.settings.reload()  # the user's own file, before anything is served
         self.player = player or Player()
         self.voicing = Voicing(
@@ -117,7 +117,7 @@ class Daemon:
             self.player.device_name = None
         self.voicing.apply(config)
 
-    def _split(self, utterance: Utterance) -> list[textfilter.Sentence]:
+    def _split(self, utterance: Utterance) -> list[speakable.Sentence]:
         """The text filter (on a worker thread: the pipeline calls it there)."""
         loop = self._loop
         assert loop is not None, "the pipeline runs only while the daemon does"
@@ -126,7 +126,7 @@ class Daemon:
             loop.call_soon_threadsafe(self._rule_too_slow, rule)
 
         filters = utterance.plan.filters if utterance.plan is not None else None
-        return textfilter.speakable(utterance.text, filters, utterance.lang.code, slow, marked=True)
+        return speakable.speakable(utterance.text, filters, utterance.lang.code, slow, marked=True)
 
     def _rule_too_slow(self, rule: Rule) -> None:
         if rule.pattern not in self.rules_off:
@@ -204,10 +204,10 @@ class Daemon:
 
     def _on_say(self, message: Say) -> Message | Awaitable[Message]:
         try:
-            lang = languages.lookup(message.lang) if message.lang else None
+            lang = catalog.lookup(message.lang) if message.lang else None
             if message.engine:
-                chain_names(message.engine, lang or languages.lookup("en"))
-        except (languages.UnknownLanguage, EngineError) as exc:
+                chain_names(message.engine, lang or catalog.lookup("en"))
+        except (catalog.UnknownLanguage, EngineError) as exc:
             return Error("bad_field", str(exc))
         speak = Speak(message.text, "", Priority.MESSAGE, "say")
         done: asyncio.Future[tuple[str, str, str]] = asyncio.get_running_loop().create_future()
@@ -230,7 +230,7 @@ class Daemon:
         # part), said again through the same stages.
         text = "\n\n".join(last["to_say"]) or last["source"]
         speak = Speak(text, last["session_id"], Priority.MESSAGE, "replay")
-        plan = self._plan(self.config, lang=languages.lookup(last["lang"]))
+        plan = self._plan(self.config, lang=catalog.lookup(last["lang"]))
         self._speak(speak, self.config, plan=plan, ticket=self.accounts.ticket())
         said, heard = len(last["spoken"]), len(last["heard"])
         if heard < said:

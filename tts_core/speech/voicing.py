@@ -25,7 +25,7 @@ from tts_core.audio.pcm import Audio
 from tts_core.config.schema import Config, FilterOptions, TranslationOptions, VoiceOptions
 from tts_core.engines.base import Engine
 from tts_core.engines.chain import ChainEngine
-from tts_core.languages import catalog as languages
+from tts_core.languages import catalog
 from tts_core.languages.catalog import Language
 from tts_core.languages.phrases import render, unmarked
 from tts_core.languages.scripts import spoken_in
@@ -35,8 +35,8 @@ from tts_core.translate.masking import in_script
 def translation_target(config: Config, environ: Mapping[str, str]) -> Language | None:
     """The language speech is translated into, or None when it needs no translation: the one
     rule (translation on, and the spoken language is not the one Claude writes)."""
-    target = languages.resolve(config.language, environ)
-    source = languages.lookup(config.source_language)
+    target = catalog.resolve(config.language, environ)
+    source = catalog.lookup(config.source_language)
     return _target(config.translation, source, target)
 
 
@@ -113,8 +113,8 @@ class Voicing:
 
     def plan(self, config: Config, *, lang: Language | None = None, engine: str = "") -> Plan:
         """The plan for speech under ``config``; ``lang``/``engine``: what ``say`` asked for."""
-        target = lang or languages.resolve(config.language, self.environ)
-        source = languages.lookup(config.source_language)
+        target = lang or catalog.resolve(config.language, self.environ)
+        source = catalog.lookup(config.source_language)
         translate = _target(config.translation, source, target) is not None
         if translate and self.translator is not None:
             self.translator.apply(config.translation, source, target)
@@ -146,8 +146,8 @@ class Voicing:
         if code == plan.target.nllb:
             return plan.target
         try:
-            return languages.lookup(code)
-        except languages.UnknownLanguage:
+            return catalog.lookup(code)
+        except catalog.UnknownLanguage:
             return plan.source
 
     def voiced(self, plan: Plan, text: str, translated: bool | None) -> Voiced:
@@ -170,7 +170,7 @@ class Voicing:
 
     def status(self, config: Config) -> dict[str, object]:
         """The chain the user's settings pick for their language, and who spoke what."""
-        target = languages.resolve(config.language, self.environ)
+        target = catalog.resolve(config.language, self.environ)
         engine = self.chains.chain_for(config.voice, target)
         return {
             "language": target.code,
