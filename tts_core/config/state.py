@@ -69,6 +69,10 @@ class ConfigState:
         """Run ``call`` (a read of this object's files) on the reader thread."""
         return await asyncio.get_running_loop().run_in_executor(self._thread, call)
 
+    async def project(self, project_dir: str | None) -> Config:
+        """:meth:`for_project`, read on the reader thread."""
+        return await self.run(lambda: self.for_project(project_dir))
+
     def close(self) -> None:
         self._thread.shutdown(wait=False, cancel_futures=True)
 

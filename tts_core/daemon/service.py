@@ -13,7 +13,6 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import replace
 from typing import Any
 
 from tts_core import __version__
@@ -23,7 +22,7 @@ from tts_core.claude_code.events import (
     Speak,
 )  # fmt: skip
 from tts_core.config import loader
-from tts_core.config.schema import Config, Rule
+from tts_core.config.schema import Config
 from tts_core.config.state import SETTLE_S, ConfigState
 from tts_core.config.watch import ConfigWatcher
 from tts_core.daemon.books import Accounting, Ticket
@@ -55,8 +54,6 @@ from tts_core.speech.pipeline import Pipeline
 from tts_core.speech.policy import Priority  # fmt: skip
 from tts_core.speech.utterance import Utterance
 from tts_core.speech.voicing import Plan, Voicing
-from tts_core.text import rules as user_rules
-from tts_core.text import speakable
 from tts_core.translate.service import TranslatorSlot
 
 log = logging.getLogger(__name__)
@@ -82,21 +79,19 @@ class Daemon:
         self.voicing = Voicing(
             Voices(paths.cache / "audio", self.accounts.error),
             TranslatorSlot(paths.cache / "models"),
+            on_error=self.accounts.error,
         )
         self.history = History()
         self.intake = Intake(
             self.accounts,
             Journal(paths.state / "journal.jsonl"),
-            lambda where: self.settings.run(lambda: self.settings.for_project(where)),
+            self.settings.project,
             self._speak,
             self._cancel_session,
         )
         self._apply(self.settings.config)
-        self.rules_off: dict[str, str] = {}
-        """User rules switched off for running out of time: pattern -> what status says."""
         self.pipeline = Pipeline(
             self.player,
-            self._split,
             on_error=self.accounts.error,
             on_finished=self.history.record,
             voicing=self.voicing,
@@ -116,30 +111,6 @@ class Daemon:
             self.player.wanted_device = config.voice.output_device
             self.player.device_name = None
         self.voicing.apply(config)
-
-    def _split(self, utterance: Utterance) -> list[speakable.Sentence]:
-        """The text filter (on a worker thread: the pipeline calls it there)."""
-        loop = self._loop
-        assert loop is not None, "the pipeline runs only while the daemon does"
-
-        def slow(rule: Rule) -> None:
-            loop.call_soon_threadsafe(self._rule_too_slow, rule)
-
-        filters = utterance.plan.filters if utterance.plan is not None else None
-        return speakable.speakable(utterance.text, filters, utterance.lang.code, slow, marked=True)
-
-    def _rule_too_slow(self, rule: Rule) -> None:
-        if rule.pattern not in self.rules_off:
-            self.rules_off[rule.pattern] = user_rules.too_slow(rule)
-            self.accounts.error(self.rules_off[rule.pattern])
-            log.error("%s", self.rules_off[rule.pattern])
-
-    def _without_slow_rules(self, config: Config) -> Config:
-        """``config`` less the rules that were switched off for running out of time."""
-        if not self.rules_off or not config.filters.rules:
-            return config
-        rules = tuple(r for r in config.filters.rules if r.pattern not in self.rules_off)
-        return replace(config, filters=replace(config.filters, rules=rules))
 
     def reload_config(self) -> None:
         """The config file changed (the watcher says so, on the loop): read it in a thread, so
@@ -166,7 +137,10 @@ class Daemon:
             "audio_device": self.player.device_name,
             "speaking": self.pipeline.speaking,
             "queue_length": self.pipeline.queue_length,
-            "config": {**self.settings.status(), "rules_off": list(self.rules_off.values())},
+            "config": {
+                **self.settings.status(),
+                "rules_off": list(self.voicing.rules_off.values()),
+            },
             **self.accounts.status(),
             "timings": self.history.timings(),
             **self.intake.status(),
@@ -264,7 +238,7 @@ class Daemon:
         unsplit = [u for u in waiting if not u.sentences]
         try:  # the text filter is slow on a long text: a thread, and a bound
             split = await asyncio.wait_for(
-                asyncio.to_thread(lambda: [len(self.pipeline.split(u)) for u in unsplit]), 2.0
+                asyncio.to_thread(lambda: [len(self.pipeline.sentences(u)) for u in unsplit]), 2.0
             )
         except TimeoutError:
             split = []
@@ -282,7 +256,7 @@ class Daemon:
         self._stop.set()
 
     def _plan(self, config: Config, *, lang: Language | None = None, engine: str = "") -> Plan:
-        return self.voicing.plan(self._without_slow_rules(config), lang=lang, engine=engine)
+        return self.voicing.plan(config, lang=lang, engine=engine)
 
     def _speak(
         self,

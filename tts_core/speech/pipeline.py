@@ -59,7 +59,7 @@ class Pipeline:
     def __init__(
         self,
         player: AudioSink,
-        split: Callable[[Utterance], list[Sentence]],
+        split: Callable[[Utterance], list[Sentence]] | None = None,
         on_error: Callable[[str], None] = lambda message: None,
         on_finished: Callable[[Utterance, Outcome, str], None] = lambda u, o, r: None,
         default_engine: Engine | None = None,
@@ -230,6 +230,14 @@ class Pipeline:
             out[i] = (text, text != source)
         return out
 
+    def sentences(self, utterance: Utterance) -> list[Sentence]:
+        """The text stage (call it on a worker thread): the voicing's, for a planned one."""
+        if self.split is not None:
+            return self.split(utterance)
+        if utterance.plan is None or self.voicing is None:
+            raise EngineError("no text stage for this utterance")
+        return self.voicing.sentences(utterance.plan, utterance.text)
+
     def _voiced(self, utterance: Utterance, text: str, translated: bool | None) -> Voiced:
         plan, voicing = utterance.plan, self.voicing
         if plan is not None and voicing is not None:
@@ -252,7 +260,7 @@ class Pipeline:
         t0 = time.perf_counter()
         # In a thread: a long answer's markdown takes a while to parse, and the event loop must
         # keep answering the hooks and status meanwhile.
-        sentences = await asyncio.to_thread(self.split, utterance)
+        sentences = await asyncio.to_thread(self.sentences, utterance)
         timings["filter"] = (time.perf_counter() - t0) * 1000
         utterance.sentences = [s.text for s in sentences]
         if sentences and utterance.skip >= len(sentences):

@@ -15,21 +15,28 @@ Must not import the daemon, the server or Claude Code's box.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import os
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Protocol
 
 from tts_core.audio.pcm import Audio
-from tts_core.config.schema import Config, FilterOptions, TranslationOptions, VoiceOptions
+from tts_core.config.schema import Config, FilterOptions, Rule, TranslationOptions, VoiceOptions
 from tts_core.engines.base import Engine
 from tts_core.engines.chain import ChainEngine
 from tts_core.languages import catalog
 from tts_core.languages.catalog import Language
 from tts_core.languages.phrases import render, unmarked
 from tts_core.languages.scripts import spoken_in
+from tts_core.text.rules import too_slow
+from tts_core.text.speakable import Sentence, speakable
 from tts_core.translate.masking import in_script
+
+log = logging.getLogger(__name__)
 
 
 def translation_target(config: Config, environ: Mapping[str, str]) -> Language | None:
@@ -98,9 +105,14 @@ class Voicing:
         chains: Chains,
         translator: Translator | None = None,
         environ: Mapping[str, str] | None = None,
+        on_error: Callable[[str], None] = lambda message: None,
     ) -> None:
         self.chains = chains
         self.translator = translator
+        self.on_error = on_error
+        self.rules_off: dict[str, str] = {}
+        """The user's rules switched off for running out of time: pattern -> what status says."""
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.environ = os.environ if environ is None else environ
         self.spoke: Counter[str] = Counter()
         """Sentences each engine spoke, over every chain and language (for status)."""
@@ -113,13 +125,37 @@ class Voicing:
 
     def plan(self, config: Config, *, lang: Language | None = None, engine: str = "") -> Plan:
         """The plan for speech under ``config``; ``lang``/``engine``: what ``say`` asked for."""
+        with contextlib.suppress(RuntimeError):  # planned on the loop: where reports go
+            self._loop = asyncio.get_running_loop()
         target = lang or catalog.resolve(config.language, self.environ)
         source = catalog.lookup(config.source_language)
         translate = _target(config.translation, source, target) is not None
         if translate and self.translator is not None:
             self.translator.apply(config.translation, source, target)
         voice = replace(config.voice, engine=engine) if engine else config.voice
-        return Plan(target, source, translate, voice, config.filters, config.voice.volume)
+        filters = config.filters
+        if self.rules_off and filters.rules:
+            rules = tuple(r for r in filters.rules if r.pattern not in self.rules_off)
+            filters = replace(filters, rules=rules)
+        return Plan(target, source, translate, voice, filters, config.voice.volume)
+
+    def sentences(self, plan: Plan, text: str) -> list[Sentence]:
+        """The text stage for ``text`` under the plan: inline phrases left as markers (said in
+        each sentence's own language later). Runs on a worker thread (the pipeline's call): a
+        rule out of time is reported to the event loop, which switches it off."""
+        loop = self._loop
+
+        def slow(rule: Rule) -> None:
+            if loop is not None:
+                loop.call_soon_threadsafe(self._rule_too_slow, rule)
+
+        return speakable(text, plan.filters, plan.target.code, slow, marked=True)
+
+    def _rule_too_slow(self, rule: Rule) -> None:
+        if rule.pattern not in self.rules_off:
+            self.rules_off[rule.pattern] = too_slow(rule)
+            self.on_error(self.rules_off[rule.pattern])
+            log.error("%s", self.rules_off[rule.pattern])
 
     def needs_translation(self, plan: Plan, text: str) -> bool:
         """Whether this sentence goes to the translator: planned, and not already written in
