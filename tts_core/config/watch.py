@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 DEBOUNCE_S = 0.2
-CHANGES = frozenset({"modified", "created", "moved", "deleted", "closed"})
-"""watchdog's event types that can change a file ("closed" is a close after writing; "opened"
-and "closed_no_write" are reads)."""
+CHANGES = frozenset({"modified", "created", "moved", "deleted", "closed", "attrib"})
+"""watchdog's event types that can change a file or whether we may read it ("closed" is a close
+after writing, "attrib" a chmod or chown; "opened" and "closed_no_write" are reads)."""
 
 
 class ConfigWatcher:
