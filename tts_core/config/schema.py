@@ -15,11 +15,11 @@ from tts_core.engines import registry
 ENGINE_NAMES = registry.NAMES
 """Engine names a ``voice.engine`` chain may use: the registry's, never a copy."""
 ENGINE_SPECS = registry.CHOICES
-HOOK_EVENTS = ("Stop", "MessageDisplay", "Notification", "StopFailure")
+HOOK_EVENTS = ("Stop", "MessageDisplay", "Notification", "StopFailure", "PermissionRequest")
 """Events that ``speak.events`` can switch (UserPromptSubmit always stops speech; SubagentStop
 follows ``speak.subagents``)."""
 INSTALLED_EVENTS = ("Stop", "MessageDisplay", "UserPromptSubmit", "Notification", "StopFailure",
-                    "SubagentStop")  # fmt: skip
+                    "SubagentStop", "PermissionRequest")  # fmt: skip
 """Every event our hook is installed for (settings.json by the installer, ``hooks/hooks.json``
 for the plugin): the switchable ones, UserPromptSubmit and SubagentStop."""
 
@@ -172,9 +172,12 @@ class SpeakOptions:
     mode: Literal["turn", "final", "stream"] = "stream"
     """``turn``: every text block of the turn, at Stop; ``final``: only the last block;
     ``stream``: blocks as Claude writes them."""
-    events: tuple[str, ...] = ("Stop", "MessageDisplay", "Notification", "StopFailure")
+    events: tuple[str, ...] = (
+        "Stop", "MessageDisplay", "Notification", "StopFailure", "PermissionRequest",
+    )  # fmt: skip
     """Hook events that may speak: Stop, MessageDisplay (streamed text used at Stop),
-    Notification, StopFailure."""
+    Notification, StopFailure, PermissionRequest (the moment Claude asks for a tool; the
+    permission_prompt Notification for the same ask then adds nothing)."""
     headless: bool = False
     """Speak for ``claude -p`` runs too (CLAUDE_CODE_SESSION_ATTENDED=0)."""
     subagents: bool = False
