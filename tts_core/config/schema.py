@@ -195,7 +195,11 @@ class SessionOptions:
     speaker_cue: Literal["none", "name", "chime"] = "name"
     """When another session starts talking: say its project name, a chime, or nothing."""
     stale_after_s: float = 60.0
-    """Queued speech older than this is dropped."""
+    """Queued speech older than this is dropped (time spent paused or quiet for a call is not
+    counted, unless ``stale_while_held``)."""
+    stale_while_held: bool = False
+    """Count the time speech is held (``claude-tts pause``, a microphone in use) toward
+    ``stale_after_s``: what waits through a long pause is then dropped, not said late."""
 
 
 @dataclass(frozen=True)

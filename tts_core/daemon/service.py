@@ -42,13 +42,16 @@ from tts_core.protocol import (
     HookEvent,
     Message,
     Ok,
+    Pause,
     Ping,
     Replay,
+    Resume,
     Say,
     Shutdown,
     Shutup,
     StatusReply,
     StatusRequest,
+    Toggle,
 )  # fmt: skip
 from tts_core.speech.chains import Voices
 from tts_core.speech.pipeline import Pipeline
@@ -166,6 +169,8 @@ class Daemon:
             "audio_device": self.player.device_name,
             "speaking": self.pipeline.speaking,
             "queue_length": self.pipeline.queue_length,
+            "holding": self.pipeline.holds.status(),
+            "paused_since": getattr(self.pipeline.holds.reasons.get("pause"), "since", None),
             "config": {**self.settings.status(), "rules_off": list(self.rules_off.values())},
             **self.accounts.status(),
             "timings": self.history.timings(),
@@ -192,8 +197,26 @@ class Daemon:
             Ping: lambda m: Ok("pong"),
             HistoryRequest: lambda m: HistoryReply(self.history.last(m.limit)),
             Replay: self._on_replay,
+            Pause: lambda m: self._pause(),
+            Resume: lambda m: self._resume(),
+            Toggle: lambda m: (
+                self._resume() if "pause" in self.pipeline.holds.reasons else self._pause()
+            ),
             Shutdown: self._on_shutdown,
         }
+
+    def _pause(self) -> Message:
+        if "pause" in self.pipeline.holds.reasons:
+            return Ok("already paused")
+        self.pipeline.hold("pause", "paused")
+        return Ok("paused")
+
+    def _resume(self) -> Message:
+        if "pause" not in self.pipeline.holds.reasons:
+            return Ok("not paused")
+        self.pipeline.release("pause")
+        still = "; ".join(h.why for h in self.pipeline.holds.reasons.values())
+        return Ok(f"resumed; still holding: {still}" if still else "resumed")
 
     def _cancel_session(self, session: str) -> None:
         self.pipeline.cancel(session, reason="user_prompt")
@@ -316,6 +339,7 @@ class Daemon:
             lang=plan.target,
             plan=plan,
             stale_after_s=config.sessions.stale_after_s,
+            stale_while_held=config.sessions.stale_while_held,
             project=project,
             cue=config.sessions.speaker_cue,
             timings={"hook": hook_ms} if hook_ms is not None else {},

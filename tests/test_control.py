@@ -1,0 +1,146 @@
+"""Control while you work, against the real daemon and the PulseAudio null sink: a permission
+ask heard at once even while an answer plays, pause and resume, quiet during a call, and the
+catch-up line. The recording of the sink proves what was heard and when."""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tts_core import client
+from tts_core.protocol import HistoryReply, HistoryRequest, Ok, Pause, Resume, Say
+
+from .conftest import (
+    DaemonProc,
+    Pulse,
+    Recorder,
+    load_payload,
+    run_hook,
+    start_daemon,
+    stop_daemon,
+)
+
+ANSWER = " ".join(f"This is sentence number {n} of the answer." for n in range(1, 5))
+FRAME = 320  # 20 ms at the recorder's 16 kHz
+
+
+def espeak_daemon(home: Path, pulse: Pulse, extra: str = "") -> DaemonProc:
+    config = home / "config" / "config.yaml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("voice: {engine: espeak}\n" + extra)
+    return start_daemon(pulse.env)
+
+
+@pytest.fixture
+def speaker(pulse: Pulse, isolated_home: Path) -> Iterator[DaemonProc]:
+    d = espeak_daemon(isolated_home, pulse)
+    yield d
+    stop_daemon(d)
+
+
+def frames_now(rec: Recorder) -> int:
+    """How many frames the recorder has written so far (where "now" is in the recording)."""
+    head = rec.path.read_bytes()[:4096]  # the header still says 0 frames: count the bytes
+    fmt = head.index(b"fmt ")
+    width = struct.unpack_from("<H", head, fmt + 22)[0] // 8
+    return (os.path.getsize(rec.path) - head.index(b"data") - 8) // width
+
+
+def loud(samples: np.ndarray[Any, np.dtype[np.float32]]) -> np.ndarray[Any, np.dtype[np.bool_]]:
+    n = len(samples) // FRAME
+    rms = np.sqrt(np.mean(samples[: n * FRAME].reshape(n, FRAME) ** 2, axis=1))
+    return rms > 0.01
+
+
+def history(d: DaemonProc) -> list[dict[str, Any]]:
+    reply = client.request(HistoryRequest(20), paths=d.paths)
+    assert isinstance(reply, HistoryReply)
+    return reply.entries
+
+
+def idle(d: DaemonProc, count: int, timeout: float = 60) -> dict[str, Any]:
+    return d.wait_for(
+        lambda s: s["counters"]["received"] == count and s["counters"]["in_progress"] == 0,
+        timeout=timeout,
+    )
+
+
+def test_pause_silences_at_once_and_resume_says_every_sentence_once(
+    speaker: DaemonProc, recorder: Recorder
+) -> None:
+    client.request(Say(ANSWER), paths=speaker.paths)
+    speaker.wait_for(lambda s: s["speaking"], timeout=10)
+    time.sleep(1.3)  # inside the first sentence
+    at_pause = frames_now(recorder)
+    assert client.request(Pause(), paths=speaker.paths) == Ok("paused")
+    time.sleep(1.5)
+    st = speaker.status()
+    assert st["speaking"] and st["paused_since"] and set(st["holding"]) == {"pause"}
+    assert client.request(Pause(), paths=speaker.paths) == Ok("already paused")
+    at_resume = frames_now(recorder)
+    assert client.request(Resume(), paths=speaker.paths) == Ok("resumed")
+    st = idle(speaker, 1)
+    voiced = loud(recorder.stop())
+    assert st["counters"]["spoken"] == 1 and st["holding"] == {} and st["paused_since"] is None
+    (entry,) = history(speaker)
+    assert entry["outcome"] == "spoken"
+    assert (
+        entry["heard"]
+        == entry["spoken"]
+        == [f"This is sentence number {n} of the answer." for n in range(1, 5)]
+    )
+    # Silent from within 100 ms of the pause until the resume; sound again right after it.
+    p, r = at_pause // FRAME, at_resume // FRAME
+    assert voiced[p - 10 : p].any(), "it was speaking when paused"
+    assert not voiced[p + 5 : r].any(), "silent while paused"
+    assert voiced[r : r + 15].any(), "speaking again within 300 ms of the resume"
+
+
+def test_a_permission_ask_is_heard_at_once_while_an_answer_plays(
+    speaker: DaemonProc, recorder: Recorder
+) -> None:
+    client.request(Say(ANSWER), paths=speaker.paths)
+    speaker.wait_for(lambda s: s["speaking"], timeout=10)
+    time.sleep(1.0)
+    ask, env = load_payload("PermissionRequest.json")
+    ask = {**ask, "tool_input": {"command": "npm test"}}
+    env = {**env, "CLAUDE_CODE_SESSION_ATTENDED": "1"}
+    result = run_hook(json.dumps(ask).encode(), env)
+    assert (result.returncode, result.stdout) == (0, b"")
+    idle(speaker, 2)
+    prompt, _ = load_payload("Notification_permission_prompt.json")
+    prompt = {**prompt, "session_id": ask["session_id"]}
+    run_hook(json.dumps(prompt).encode(), env)
+    st = idle(speaker, 3)
+    recorder.stop()
+    assert st["dropped_by_reason"] == {"asked_already": 1}
+    entries = {e["kind"]: e for e in history(speaker)}
+    assert set(entries) == {"say", "permission"}
+    said = entries["permission"]
+    assert said["heard"] == ["Claude asks to run Bash: npm test"]
+    # From the hook's start to the ask's first sample on the sink.
+    assert said["timings"]["hook"] + said["timings"]["first_audio"] < 500, said["timings"]
+    # The answer was interrupted, not cut: every sentence heard once, after the ask.
+    answer = entries["say"]
+    assert answer["outcome"] == "spoken" and answer["heard"] == answer["spoken"]
+    assert len(answer["heard"]) == 4
+
+
+def test_pause_resume_and_toggle_from_the_command_line(daemon: DaemonProc) -> None:
+    from .conftest import run_cli
+
+    assert run_cli("toggle").stdout == "claude-tts: paused\n"
+    shown = run_cli("status").stdout
+    assert "  holding: paused since " in shown, shown
+    assert run_cli("pause").stdout == "claude-tts: already paused\n"
+    assert run_cli("toggle").stdout == "claude-tts: resumed\n"
+    assert run_cli("resume").stdout == "claude-tts: not paused\n"
+    assert "holding" not in run_cli("status").stdout
