@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,14 +51,15 @@ def frames_now(rec: Recorder) -> int:
     """How many frames the recorder has written so far (where "now" is in the recording)."""
     head = rec.path.read_bytes()[:4096]  # the header still says 0 frames: count the bytes
     fmt = head.index(b"fmt ")
-    width = struct.unpack_from("<H", head, fmt + 22)[0] // 8
-    return (os.path.getsize(rec.path) - head.index(b"data") - 8) // width
+    width = int(struct.unpack_from("<H", head, fmt + 22)[0]) // 8
+    return int(os.path.getsize(rec.path) - head.index(b"data") - 8) // width
 
 
 def loud(samples: np.ndarray[Any, np.dtype[np.float32]]) -> np.ndarray[Any, np.dtype[np.bool_]]:
     n = len(samples) // FRAME
     rms = np.sqrt(np.mean(samples[: n * FRAME].reshape(n, FRAME) ** 2, axis=1))
-    return rms > 0.01
+    voiced: np.ndarray[Any, np.dtype[np.bool_]] = rms > 0.01
+    return voiced
 
 
 def history(d: DaemonProc) -> list[dict[str, Any]]:
@@ -144,3 +146,68 @@ def test_pause_resume_and_toggle_from_the_command_line(daemon: DaemonProc) -> No
     assert run_cli("toggle").stdout == "claude-tts: resumed\n"
     assert run_cli("resume").stdout == "claude-tts: not paused\n"
     assert "holding" not in run_cli("status").stdout
+
+
+@pytest.fixture
+def microphone(pulse: Pulse) -> Iterator[dict[str, str]]:
+    """A source that is not a monitor (``mic``) in the private sound server. Made before
+    the recorder starts: PulseAudio moves the streams of the default source to a new
+    microphone, the recorder of the speaker's monitor included."""
+    env = {**os.environ, **pulse.env}
+    loaded = subprocess.run(
+        ["pactl", "load-module", "module-null-source", "source_name=mic"],
+        env=env, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    subprocess.run(["pactl", "set-default-source", "speaker.monitor"], env=env, check=True)
+    yield env
+    subprocess.run(["pactl", "unload-module", loaded.stdout.strip()], env=env, check=False)
+
+
+def test_speech_holds_while_a_microphone_records_and_goes_on_after(
+    speaker: DaemonProc, microphone: dict[str, str], recorder: Recorder
+) -> None:
+    # Our own recorder of the speaker's monitor is running: that is not a call.
+    st = speaker.wait_for(lambda s: s["microphone"]["check"] == "pactl")
+    assert st["microphone"]["recording"] == [] and st["holding"] == {}
+    call = subprocess.Popen(
+        ["parecord", "--device=mic", "--file-format=wav", str(recorder.path.with_name("c.wav"))],
+        env=microphone, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        st = speaker.wait_for(lambda s: "mic" in s["holding"], timeout=5)
+        assert st["holding"]["mic"]["why"] == "a microphone is in use (parecord)"
+        client.request(Say("The call is over now."), paths=speaker.paths)
+        time.sleep(1.5)
+        held = frames_now(recorder)
+        st = speaker.status()
+        assert st["counters"]["spoken"] == 0 and st["counters"]["in_progress"] == 1
+    finally:
+        call.terminate()
+        call.wait(timeout=10)
+    st = idle(speaker, 1)
+    voiced = loud(recorder.stop())
+    assert st["counters"]["spoken"] == 1 and st["holding"] == {}
+    assert not voiced[: held // FRAME].any(), "nothing was said during the call"
+    assert voiced[held // FRAME :].sum() * 0.02 > 0.8, "said in full after it"
+    (entry,) = history(speaker)
+    assert entry["heard"] == ["The call is over now."]
+
+
+def test_the_mic_check_reads_pactl_listings() -> None:
+    from tts_core.audio.mic import microphones, recorders
+
+    sources = (
+        "Source #0\n\tName: speaker.monitor\n\tMonitor of Sink: speaker\n"
+        "Source #3\n\tName: alsa_input.usb\n\tMonitor of Sink: n/a\n"
+        "Source #7\n\tName: odd\n\tMonitor of Sink: n/a\n\tProperties:\n"
+        '\t\tdevice.class = "monitor"\n'
+    )
+    outputs = (
+        'Source Output #1\n\tSource: 0\n\tCorked: no\n\tProperties:\n\t\tapplication.name = "rec"\n'
+        'Source Output #2\n\tSource: 3\n\tCorked: no\n\t\tapplication.name = "Zoom"\n'
+        'Source Output #4\n\tSource: 3\n\tCorked: yes\n\t\tapplication.name = "Muted"\n'
+        "Source Output #5\n\tSource: 3\n\tCorked: no\n"
+    )
+    assert microphones(sources) == {"3"}
+    assert recorders(outputs, {"3"}) == ["Zoom", "stream 5"]

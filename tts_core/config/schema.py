@@ -184,6 +184,10 @@ class SpeakOptions:
     """Speak what subagents report when they finish."""
     notification_types: tuple[str, ...] = ("permission_prompt",)
     """Notification types that are spoken."""
+    quiet_while_mic_in_use: bool = True
+    """Hold speech while another application records from a microphone (a call), and go on
+    when it stops (PulseAudio or PipeWire, through ``pactl``; unsupported on macOS). Recording
+    what the speakers play (a monitor source) does not count."""
     transcript_wait_s: float = 0.4
     """How long a Stop waits for the transcript to catch up (interactive UI: 60-75 ms late)."""
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from tts_core import __version__
 from tts_core import paths as _paths
+from tts_core.audio.mic import MicProbe, probe_for
 from tts_core.audio.player import Player
 from tts_core.claude_code.events import (
     Speak,
@@ -30,6 +31,7 @@ from tts_core.daemon.books import Accounting, Ticket
 from tts_core.daemon.history import History
 from tts_core.daemon.intake import Intake
 from tts_core.daemon.journal import Journal
+from tts_core.daemon.quiet import MicWatch
 from tts_core.daemon.server import Server
 from tts_core.engines.registry import chain_names
 from tts_core.errors import AudioUnavailable, EngineError
@@ -70,7 +72,9 @@ class Daemon:
     routes each request and hook event, and keeps the books. Owns neither signals nor the event
     loop (:mod:`tts_core.daemon.process` does)."""
 
-    def __init__(self, paths: _paths.Paths, player: Player | None = None) -> None:
+    def __init__(
+        self, paths: _paths.Paths, player: Player | None = None, mic: MicProbe | None = None
+    ) -> None:
         self.paths = paths
         self.started = time.time()
         self.accounts = Accounting()
@@ -105,6 +109,9 @@ class Daemon:
             voicing=self.voicing,
         )
         self.server = Server(paths.socket, self.handle)
+        self.mic = MicWatch(
+            mic or probe_for(), self.pipeline, lambda: self.config.speak.quiet_while_mic_in_use
+        )
 
     # ---- configuration ----------------------------------------------------------------------
 
@@ -171,6 +178,7 @@ class Daemon:
             "queue_length": self.pipeline.queue_length,
             "holding": self.pipeline.holds.status(),
             "paused_since": getattr(self.pipeline.holds.reasons.get("pause"), "since", None),
+            "microphone": self.mic.status(),
             "config": {**self.settings.status(), "rules_off": list(self.rules_off.values())},
             **self.accounts.status(),
             "timings": self.history.timings(),
@@ -383,6 +391,7 @@ class Daemon:
         self.intake.recover()
         self._spawn(self.intake.spool_loop(self.paths.spool))
         self._spawn(self._probe_audio())
+        self._spawn(self.mic.run())
         try:
             await self._stop.wait()
         finally:
