@@ -211,3 +211,39 @@ def test_the_mic_check_reads_pactl_listings() -> None:
     )
     assert microphones(sources) == {"3"}
     assert recorders(outputs, {"3"}) == ["Zoom", "stream 5"]
+
+
+def test_coming_back_says_once_what_each_session_lost(
+    pulse: Pulse, isolated_home: Path, recorder: Recorder
+) -> None:
+    d = espeak_daemon(
+        isolated_home, pulse, "sessions: {stale_after_s: 1, stale_while_held: true}\n"
+    )
+    try:
+        assert client.request(Pause(), paths=d.paths) == Ok("paused")
+        failure, env = load_payload("StopFailure.json")
+        web = {**env, "CLAUDE_CODE_SESSION_ATTENDED": "1", "CLAUDE_PROJECT_DIR": "/src/web"}
+        for _ in range(2):
+            run_hook(json.dumps({**failure, "session_id": "web-1"}).encode(), web)
+        ask, _ = load_payload("PermissionRequest.json")
+        api = {**web, "CLAUDE_PROJECT_DIR": "/src/api-server"}
+        run_hook(json.dumps({**ask, "session_id": "api-1"}).encode(), api)
+        d.wait_for(lambda s: s["queue_length"] == 3)
+        time.sleep(1.2)  # all three are stale by now: nobody listened
+        assert client.request(Resume(), paths=d.paths) == Ok("resumed")
+        st = idle(d, 4)
+        assert st["dropped_by_reason"] == {"stale": 3}
+        # Back again: nothing more was lost, so nothing more is said.
+        client.request(Pause(), paths=d.paths)
+        client.request(Resume(), paths=d.paths)
+        prompt, _ = load_payload("UserPromptSubmit.json")
+        run_hook(json.dumps({**prompt, "session_id": "web-1"}).encode(), web)
+        st = idle(d, 5)
+        voiced = loud(recorder.stop())
+        lines = [e for e in history(d) if e["kind"] == "catch_up"]
+    finally:
+        stop_daemon(d)
+    assert [(e["heard"], e["priority"]) for e in lines] == [
+        (["api-server: asked for permission.", "web: two answers skipped."], "notification")
+    ]
+    assert voiced.sum() * 0.02 > 1.5  # the line was heard on the sink

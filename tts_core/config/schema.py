@@ -204,6 +204,9 @@ class SessionOptions:
     stale_while_held: bool = False
     """Count the time speech is held (``claude-tts pause``, a microphone in use) toward
     ``stale_after_s``: what waits through a long pause is then dropped, not said late."""
+    catch_up: bool = True
+    """After speech was dropped as stale, say once at the next prompt or ``resume`` what each
+    session lost ("web: two answers skipped. api-server asked for permission.")."""
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from tts_core.config.schema import Config, Rule
 from tts_core.config.state import SETTLE_S, ConfigState
 from tts_core.config.watch import ConfigWatcher
 from tts_core.daemon.books import Accounting, Ticket
+from tts_core.daemon.catchup import Missed
 from tts_core.daemon.history import History
 from tts_core.daemon.intake import Intake
 from tts_core.daemon.journal import Journal
@@ -91,6 +92,7 @@ class Daemon:
             TranslatorSlot(paths.cache / "models"),
         )
         self.history = History()
+        self.missed = Missed()
         self.intake = Intake(
             self.accounts,
             Journal(paths.state / "journal.jsonl"),
@@ -105,7 +107,7 @@ class Daemon:
             self.player,
             self._split,
             on_error=self.accounts.error,
-            on_finished=self.history.record,
+            on_finished=self._finished,
             voicing=self.voicing,
         )
         self.server = Server(paths.socket, self.handle)
@@ -223,11 +225,34 @@ class Daemon:
         if "pause" not in self.pipeline.holds.reasons:
             return Ok("not paused")
         self.pipeline.release("pause")
+        self._catch_up()
         still = "; ".join(h.why for h in self.pipeline.holds.reasons.values())
         return Ok(f"resumed; still holding: {still}" if still else "resumed")
 
     def _cancel_session(self, session: str) -> None:
         self.pipeline.cancel(session, reason="user_prompt")
+        self._catch_up()
+
+    def _finished(self, utterance: Utterance, outcome: str, reason: str) -> None:
+        self.history.record(utterance, outcome, reason)
+        self.missed.record(utterance, outcome, reason)
+
+    def _catch_up(self) -> None:
+        """The user is back (a prompt, ``resume``): say once what sessions lost meanwhile."""
+        if not self.config.sessions.catch_up:
+            return
+        self.pipeline.expire()  # what is stale by now counts as lost now
+        text, taken = self.missed.take()
+        if not text:
+            return
+        ticket = self.accounts.ticket()
+
+        def said(outcome: str, reason: str) -> None:
+            if outcome != "spoken":
+                self.missed.put_back(taken)
+
+        speak = Speak(text, "", Priority.NOTIFICATION, "catch_up")
+        self._speak(speak, self.config, ticket=ticket, done_hook=said)
 
     def _on_event(self, message: HookEvent) -> Message:
         # Journaled before the answer; routed (config, transcript...) after it is written.
@@ -328,12 +353,15 @@ class Daemon:
         skip: int = 0,
         on_heard: Callable[[int], None] | None = None,
         note: str = "",
+        done_hook: Callable[[str, str], None] | None = None,
     ) -> None:
         """Queue ``speak`` in the pipeline, voiced by ``plan`` (``config``'s by default); its
         outcome closes ``ticket``."""
 
         def finished(outcome: str, reason: str) -> None:
             ticket.close(outcome, reason)
+            if done_hook is not None:
+                done_hook(outcome, reason)
             if done is not None and not done.done():
                 voices = ", ".join(dict.fromkeys(f"{s.engine} ({s.lang})" for s in utterance.said))
                 done.set_result((outcome, reason, voices or "no voice"))

@@ -121,6 +121,15 @@ class Pipeline:
             self._nudge.set()
             self._wakeup.set()
 
+    def expire(self) -> int:
+        """Drop what waited too long now (not when it is reached); returns how many."""
+        stale = [item for item in self._queue if self._age(item[2]) > item[2].stale_after_s]
+        for item in stale:
+            self._queue.remove(item)
+            self._done(item[2], "dropped", "stale")
+        heapq.heapify(self._queue)
+        return len(stale)
+
     def _age(self, utterance: Utterance) -> float:
         age = time.monotonic() - utterance.created
         if not utterance.stale_while_held:
