@@ -247,3 +247,19 @@ def test_coming_back_says_once_what_each_session_lost(
         (["api-server: asked for permission.", "web: two answers skipped."], "notification")
     ]
     assert voiced.sum() * 0.02 > 1.5  # the line was heard on the sink
+
+
+def test_many_pauses_at_any_moment_lose_no_sentence(
+    speaker: DaemonProc, recorder: Recorder
+) -> None:
+    client.request(Say(ANSWER), paths=speaker.paths)
+    speaker.wait_for(lambda s: s["speaking"], timeout=10)
+    for delay in (0.35, 0.8, 0.5, 1.1, 0.65, 0.9):  # within clips, at their ends, in the pad
+        time.sleep(delay)
+        client.request(Pause(), paths=speaker.paths)
+        time.sleep(0.2)
+        client.request(Resume(), paths=speaker.paths)
+    idle(speaker, 1)
+    recorder.stop()
+    (entry,) = history(speaker)
+    assert entry["outcome"] == "spoken" and len(entry["heard"]) == 4

@@ -127,7 +127,9 @@ class Player:
                 played = self._feed(stream, samples, block)
             if played is True:
                 return True
-            if self._keep.is_set() and played < len(audio.samples):
+            if self._keep.is_set():
+                if played >= len(audio.samples):
+                    return True  # interrupted in the trailing pad: the clip was heard
                 self.rest = Audio(audio.samples[played:], audio.rate)
             return False
         except sd.PortAudioError as exc:
