@@ -45,6 +45,7 @@ class Engine:
 class Player:
     def __init__(self) -> None:
         self.first: float | None = None
+        self.rest: Audio | None = None
 
     async def play(self, audio: Audio) -> bool:
         self.first = self.first or time.perf_counter()
@@ -52,6 +53,9 @@ class Player:
         return True
 
     def stop(self) -> None:
+        pass
+
+    def interrupt(self) -> None:
         pass
 
 

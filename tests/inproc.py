@@ -24,6 +24,7 @@ class NullPlayer:
         self.device_name: str | None = "null"
         self.clips: list[Audio] = []
         self.stops = 0
+        self.rest: Audio | None = None
 
     def probe(self) -> str:
         return "null"
@@ -35,6 +36,9 @@ class NullPlayer:
 
     def stop(self) -> None:
         self.stops += 1
+
+    def interrupt(self) -> None:
+        pass  # a clip here takes no time: there is never one to interrupt
 
 
 class InProcess:

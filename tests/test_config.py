@@ -68,8 +68,8 @@ def error_of(text: str) -> str:
         (
             "speak: {events: [Stop, Stpo]}\n",
             "==> File /cfg/config.yaml\n==> At key: speak\n==> At key: events\n=====> Expected "
-            "one of Stop, MessageDisplay, Notification, StopFailure but got: 'Stpo' (did you "
-            "mean 'Stop'?)",
+            "one of Stop, MessageDisplay, Notification, StopFailure, PermissionRequest but got: "
+            "'Stpo' (did you mean 'Stop'?)",
         ),
         (
             "filters: {rules: [{pattern: '(['}]}\n",

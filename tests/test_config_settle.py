@@ -7,6 +7,7 @@ import asyncio
 import os
 import threading
 import time
+from typing import Any
 
 from tts_core import paths as _paths
 from tts_core.protocol import Say
@@ -31,7 +32,7 @@ def test_a_config_saved_slowly_in_place_keeps_the_last_good_settings_meanwhile()
                 fh.flush()
                 time.sleep(0.35)
 
-    async def go() -> dict[str, object]:
+    async def go() -> dict[str, Any]:
         async with in_process() as d:
             await d.settle(lambda s: s["config"]["reads"] == 1)
             writer = threading.Thread(target=save_slowly)

@@ -38,7 +38,6 @@ def decide(name: str, env: dict[str, str] | None = None, config: Config | None =
     [
         ("InstructionsLoaded.json", Drop("event_not_spoken")),
         ("Notification_idle_prompt.json", Drop("notification_type")),
-        ("PermissionRequest.json", Drop("event_not_spoken")),
         ("PostCompact.json", Drop("event_not_spoken")),
         ("PostToolBatch.json", Drop("event_not_spoken")),
         ("PostToolUse.json", Drop("event_not_spoken")),
@@ -74,6 +73,7 @@ def test_every_captured_payload_is_covered() -> None:
         "Stop.json",
         "Stop_stop_hook_active.json",
         "StopFailure.json",
+        "PermissionRequest.json",
         "Notification_permission_prompt.json",
         "UserPromptSubmit.json",
     }

@@ -43,14 +43,19 @@ class FakePlayer:
         self.duration = duration
         self.stopped = asyncio.Event()
         self.fail = False
+        self.rest: Audio | None = None
+        self._keep = False
 
     async def play(self, audio: Audio) -> bool:
         if self.fail:
             raise AudioUnavailable("no audio output device")
         self.log.append(("play", str(int(audio.samples[0]))))
         self.stopped.clear()
+        self.rest, self._keep = None, False
         try:
             await asyncio.wait_for(self.stopped.wait(), self.duration)
+            if self._keep:  # the fake's clips are whole: interrupted, all of it is left
+                self.rest = audio
             return False
         except TimeoutError:
             return True
@@ -58,6 +63,10 @@ class FakePlayer:
             self.log.append(("play-end", str(int(audio.samples[0]))))
 
     def stop(self) -> None:
+        self.stopped.set()
+
+    def interrupt(self) -> None:
+        self._keep = True
         self.stopped.set()
 
 

@@ -14,13 +14,16 @@ from tts_core.protocol import (
     HistoryRequest,
     HookEvent,
     Ok,
+    Pause,
     Ping,
     Replay,
+    Resume,
     Say,
     Shutdown,
     Shutup,
     StatusReply,
     StatusRequest,
+    Toggle,
     decode,
     encode,
     hook_frame,
@@ -41,6 +44,9 @@ ALL = [
     Error("bad_json", "frame is not valid JSON"),
     HistoryRequest(5),
     Replay(),
+    Pause(),
+    Resume(),
+    Toggle(),
     HistoryReply([{"kind": "turn", "timings": {"filter": 0.4}}]),
 ]
 
@@ -79,8 +85,8 @@ def test_unknown_fields_are_ignored_for_forward_compatibility() -> None:
         (
             b'{"v":1,"type":"dance"}',
             "unknown_type",
-            "unknown message type 'dance'; known: error, history, history_reply, hook, ok, ping, "
-            "replay, say, shutdown, shutup, status, status_reply",
+            "unknown message type 'dance'; known: error, history, history_reply, hook, ok, pause, "
+            "ping, replay, resume, say, shutdown, shutup, status, status_reply, toggle",
         ),
         (b'{"v":1,"type":"say"}', "bad_field", "say: missing field 'text'"),
         (b'{"v":1,"type":"say","text":5}', "bad_field", "say: field 'text' must be str, got 5"),

@@ -180,6 +180,27 @@ class HistoryRequest(Message):
         self.limit = limit
 
 
+class Pause(Message):
+    """Hold speech: the clip playing stops where it is; nothing is dropped."""
+
+    TYPE = "pause"
+    __slots__ = ()
+
+
+class Resume(Message):
+    """Go on from where :class:`Pause` held speech."""
+
+    TYPE = "resume"
+    __slots__ = ()
+
+
+class Toggle(Message):
+    """:class:`Pause` when speech is not paused, else :class:`Resume` (for a key binding)."""
+
+    TYPE = "toggle"
+    __slots__ = ()
+
+
 class Replay(Message):
     """Say the last utterance again."""
 
@@ -266,6 +287,9 @@ MESSAGES: dict[str, type[Message]] = {
         Shutdown,
         HistoryRequest,
         Replay,
+        Pause,
+        Resume,
+        Toggle,
         Ok,
         StatusReply,
         HistoryReply,

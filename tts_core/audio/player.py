@@ -39,6 +39,9 @@ class Player:
         self.pad_s = pad_s
         self.device_name: str | None = None
         self._stop = threading.Event()
+        self._keep = threading.Event()  # set with _stop by interrupt(): keep the rest
+        self.rest: Audio | None = None
+        """What the last clip had left when :meth:`interrupt` ended it (None otherwise)."""
         self._sd: Any = None
         self._needs_reinit = False
 
@@ -87,6 +90,12 @@ class Player:
         """Cut the current clip short (thread-safe, returns at once)."""
         self._stop.set()
 
+    def interrupt(self) -> None:
+        """End the current clip within a poll (~5 ms) and keep what was not heard in
+        :attr:`rest` (thread-safe, returns at once)."""
+        self._keep.set()
+        self._stop.set()
+
     async def play(self, audio: Audio) -> bool:
         """Play ``audio`` to the end (True) or until :meth:`stop` (False).
 
@@ -94,6 +103,8 @@ class Player:
             AudioUnavailable: no PortAudio, no device, or the device failed mid-play.
         """
         self._stop.clear()
+        self._keep.clear()
+        self.rest = None
         return await asyncio.to_thread(self._play_blocking, audio)
 
     def _play_blocking(self, audio: Audio) -> bool:
@@ -113,7 +124,14 @@ class Player:
                 # No fixed blocksize: with one, PortAudio's ALSA -> PulseAudio path accepted
                 # whole clips at once and lost them (measured: 0.44 s heard of 1.5 s).
             ) as stream:
-                return self._feed(stream, samples, block)
+                played = self._feed(stream, samples, block)
+            if played is True:
+                return True
+            if self._keep.is_set():
+                if played >= len(audio.samples):
+                    return True  # interrupted in the trailing pad: the clip was heard
+                self.rest = Audio(audio.samples[played:], audio.rate)
+            return False
         except sd.PortAudioError as exc:
             self._needs_reinit = True
             raise AudioUnavailable(f"audio device failed: {exc}") from None
@@ -121,21 +139,22 @@ class Player:
             self._needs_reinit = True
             raise
 
-    def _feed(self, stream: Any, samples: Any, block: int) -> bool:
+    def _feed(self, stream: Any, samples: Any, block: int) -> int | bool:
         """Write only what the device buffer takes without blocking, checking the stop flag
         every few ms: a blocking write can hang for seconds on some devices (an idle
         PulseAudio null sink renders 2 s at a time), and stop() must not wait for it. A device
         that takes nothing for :data:`STALL_S` fails the clip (an underrun that never
-        recovers must not hang the utterance)."""
+        recovers must not hang the utterance). Returns True when played to the end, else how
+        many frames the device had taken when it was stopped (the rest was not heard)."""
         capacity = stream.write_available  # the buffer is empty now
         pos = 0
         taken = 0  # frames the device has taken from the buffer
         alive = time.monotonic()  # when it last took some (or the start)
         while True:
+            room = stream.write_available
             if self._stop.is_set():
                 stream.abort()
-                return False
-            room = stream.write_available
+                return int(max(0, pos - (capacity - room)))
             if pos - (capacity - room) > taken:
                 taken, alive = pos - (capacity - room), time.monotonic()
             if pos >= len(samples) and room >= capacity:

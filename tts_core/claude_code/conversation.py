@@ -16,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from tts_core.claude_code.asks import Asks
 from tts_core.claude_code.events import Cancel, Decision, Drop, Speak, SpeakStream, SpeakTurn, route
 from tts_core.claude_code.transcript import Cut, read_turn
 from tts_core.claude_code.turns import TurnTracker, assemble, blocks_from_display
@@ -34,6 +35,8 @@ class Conversation:
 
     def __init__(self) -> None:
         self.tracker = TurnTracker()
+        self.asks = Asks()
+        """Permission asks spoken, for the Notification that repeats one (:mod:`asks`)."""
         self._generation: Counter[str] = Counter()
 
     def decide(self, payload: dict[str, Any], env: dict[str, str], config: Config) -> Decision:
@@ -45,6 +48,16 @@ class Conversation:
         decision = route(payload, env, config, self.tracker)
         if isinstance(decision, Cancel):
             self._generation[decision.session_id] += 1
+            self.asks.answered(decision.session_id)
+        elif isinstance(decision, Speak) and decision.kind == "permission":
+            tool = payload.get("tool_name")
+            self.asks.asked(decision.session_id, tool if isinstance(tool, str) else "")
+        elif (
+            isinstance(decision, Speak)
+            and payload.get("notification_type") == "permission_prompt"
+            and self.asks.repeats(decision.session_id, decision.text)
+        ):
+            return Drop("asked_already")
         elif isinstance(decision, SpeakStream):
             chunk = self.tracker.release(decision.key, decision.message_id)
             if not chunk.strip():

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from tts_core.claude_code.asks import ask_sentence
 from tts_core.claude_code.turns import TurnKey, TurnTracker
 from tts_core.config.schema import HOOK_EVENTS, Config
 from tts_core.speech.policy import Priority
@@ -127,6 +128,10 @@ def route(
             priority = Priority.IMPORTANT if urgent else Priority.NOTIFICATION
             return Speak(message, session, priority, "notification")
         return Drop("notification_type")
+    if name == "PermissionRequest":
+        # Claude waits for the user: said at once, never cut, first in line.
+        text = ask_sentence(_str(payload, "tool_name"), payload.get("tool_input"))
+        return Speak(text, session, Priority.IMPORTANT, "permission")
     if name == "StopFailure":
         return Speak(
             failure_sentence(_str(payload, "error"), last), session, Priority.MESSAGE, "error"

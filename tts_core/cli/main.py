@@ -28,12 +28,15 @@ from tts_core.protocol import (
     HistoryRequest,
     Message,
     Ok,
+    Pause,
     Replay,
+    Resume,
     Say,
     Shutdown,
     Shutup,
     StatusReply,
     StatusRequest,
+    Toggle,
 )  # fmt: skip
 
 TYPE_CHECKING = False
@@ -216,6 +219,15 @@ def cmd_shutup(args: argparse.Namespace, p: _paths.Paths) -> int:
     return 0
 
 
+def cmd_hold(args: argparse.Namespace, p: _paths.Paths) -> int:
+    """pause, resume, toggle: prints what the daemon did (``paused``, ``resumed``...)."""
+    message = {"pause": Pause, "resume": Resume, "toggle": Toggle}[args.command]()
+    reply = _check(client.request(message, paths=p))
+    if isinstance(reply, Ok):
+        print(f"claude-tts: {reply.detail}")
+    return 0
+
+
 def cmd_logs(args: argparse.Namespace, p: _paths.Paths) -> int:
     path = p.daemon_log
     if not path.exists():
@@ -306,6 +318,12 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("shutup", help="stop the current speech and drop the queue")
     s.add_argument("--session", help="only this Claude Code session's speech")
     s.set_defaults(func=cmd_shutup)
+    for name, what in (
+        ("pause", "hold speech where it is (nothing is dropped)"),
+        ("resume", "go on from where speech was paused"),
+        ("toggle", "pause, or resume when paused (for a key binding)"),
+    ):
+        sub.add_parser(name, help=what).set_defaults(func=cmd_hold)
     s = sub.add_parser("trust", help="let a project's .claude/claude-tts.yaml set every key")
     s.add_argument("dir", nargs="?", default=".", help="the project folder (default: here)")
     s.add_argument("--revoke", action="store_true", help="take the trust back")

@@ -12,6 +12,7 @@ def render(status: dict[str, Any]) -> str:
         f"claude-tts daemon: running, pid {status['pid']}, up {status['uptime_s']:.0f} s",
         f"  audio device: {status['audio_device'] or 'none'}   engine: {status['engine']}",
         f"  speaking: {'yes' if status['speaking'] else 'no'}   queue: {status['queue_length']}",
+        *holding_lines(status.get("holding") or {}),
         f"  events: {c['received']} received, {c['spoken']} spoken, {c['dropped']} dropped, "
         f"{c['failed']} failed",
         f"  last error: {status['last_error'] or 'none'}",
@@ -32,6 +33,16 @@ def render(status: dict[str, Any]) -> str:
         lines.append(f"  {stage:>11}: p50 {t['p50']:.0f} ms, p95 {t['p95']:.0f} ms ({t['n']})")
     lines.append(f"  log: {status['log_file']}")
     return "\n".join(lines)
+
+
+def holding_lines(holding: dict[str, Any]) -> list[str]:
+    """``holding: paused since 14:02:11``: why speech waits, one line per reason."""
+    import time
+
+    return [
+        f"  holding: {h['why']} since {time.strftime('%H:%M:%S', time.localtime(h['since']))}"
+        for h in holding.values()
+    ]
 
 
 def translation_line(t: dict[str, Any]) -> str:

@@ -15,11 +15,11 @@ from tts_core.engines import registry
 ENGINE_NAMES = registry.NAMES
 """Engine names a ``voice.engine`` chain may use: the registry's, never a copy."""
 ENGINE_SPECS = registry.CHOICES
-HOOK_EVENTS = ("Stop", "MessageDisplay", "Notification", "StopFailure")
+HOOK_EVENTS = ("Stop", "MessageDisplay", "Notification", "StopFailure", "PermissionRequest")
 """Events that ``speak.events`` can switch (UserPromptSubmit always stops speech; SubagentStop
 follows ``speak.subagents``)."""
 INSTALLED_EVENTS = ("Stop", "MessageDisplay", "UserPromptSubmit", "Notification", "StopFailure",
-                    "SubagentStop")  # fmt: skip
+                    "SubagentStop", "PermissionRequest")  # fmt: skip
 """Every event our hook is installed for (settings.json by the installer, ``hooks/hooks.json``
 for the plugin): the switchable ones, UserPromptSubmit and SubagentStop."""
 
@@ -172,15 +172,22 @@ class SpeakOptions:
     mode: Literal["turn", "final", "stream"] = "stream"
     """``turn``: every text block of the turn, at Stop; ``final``: only the last block;
     ``stream``: blocks as Claude writes them."""
-    events: tuple[str, ...] = ("Stop", "MessageDisplay", "Notification", "StopFailure")
+    events: tuple[str, ...] = (
+        "Stop", "MessageDisplay", "Notification", "StopFailure", "PermissionRequest",
+    )  # fmt: skip
     """Hook events that may speak: Stop, MessageDisplay (streamed text used at Stop),
-    Notification, StopFailure."""
+    Notification, StopFailure, PermissionRequest (the moment Claude asks for a tool; the
+    permission_prompt Notification for the same ask then adds nothing)."""
     headless: bool = False
     """Speak for ``claude -p`` runs too (CLAUDE_CODE_SESSION_ATTENDED=0)."""
     subagents: bool = False
     """Speak what subagents report when they finish."""
     notification_types: tuple[str, ...] = ("permission_prompt",)
     """Notification types that are spoken."""
+    quiet_while_mic_in_use: bool = True
+    """Hold speech while another application records from a microphone (a call), and go on
+    when it stops (PulseAudio or PipeWire, through ``pactl``; unsupported on macOS). Recording
+    what the speakers play (a monitor source) does not count."""
     transcript_wait_s: float = 0.4
     """How long a Stop waits for the transcript to catch up (interactive UI: 60-75 ms late)."""
 
@@ -192,7 +199,14 @@ class SessionOptions:
     speaker_cue: Literal["none", "name", "chime"] = "name"
     """When another session starts talking: say its project name, a chime, or nothing."""
     stale_after_s: float = 60.0
-    """Queued speech older than this is dropped."""
+    """Queued speech older than this is dropped (time spent paused or quiet for a call is not
+    counted, unless ``stale_while_held``)."""
+    stale_while_held: bool = False
+    """Count the time speech is held (``claude-tts pause``, a microphone in use) toward
+    ``stale_after_s``: what waits through a long pause is then dropped, not said late."""
+    catch_up: bool = True
+    """After speech was dropped as stale, say once at the next prompt or ``resume`` what each
+    session lost ("web: two answers skipped. api-server asked for permission.")."""
 
 
 @dataclass(frozen=True)

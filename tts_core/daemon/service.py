@@ -17,6 +17,7 @@ from typing import Any
 
 from tts_core import __version__
 from tts_core import paths as _paths
+from tts_core.audio.mic import MicProbe, probe_for
 from tts_core.audio.player import Player
 from tts_core.claude_code.events import (
     Speak,
@@ -26,9 +27,11 @@ from tts_core.config.schema import Config
 from tts_core.config.state import SETTLE_S, ConfigState
 from tts_core.config.watch import ConfigWatcher
 from tts_core.daemon.books import Accounting, Ticket
+from tts_core.daemon.catchup import Missed
 from tts_core.daemon.history import History
 from tts_core.daemon.intake import Intake
 from tts_core.daemon.journal import Journal
+from tts_core.daemon.quiet import MicWatch
 from tts_core.daemon.server import Server
 from tts_core.engines.registry import chain_names
 from tts_core.errors import AudioUnavailable, EngineError
@@ -41,13 +44,16 @@ from tts_core.protocol import (
     HookEvent,
     Message,
     Ok,
+    Pause,
     Ping,
     Replay,
+    Resume,
     Say,
     Shutdown,
     Shutup,
     StatusReply,
     StatusRequest,
+    Toggle,
 )  # fmt: skip
 from tts_core.speech.chains import Voices
 from tts_core.speech.pipeline import Pipeline
@@ -64,7 +70,9 @@ class Daemon:
     routes each request and hook event, and keeps the books. Owns neither signals nor the event
     loop (:mod:`tts_core.daemon.process` does)."""
 
-    def __init__(self, paths: _paths.Paths, player: Player | None = None) -> None:
+    def __init__(
+        self, paths: _paths.Paths, player: Player | None = None, mic: MicProbe | None = None
+    ) -> None:
         self.paths = paths
         self.started = time.time()
         self.accounts = Accounting()
@@ -82,6 +90,7 @@ class Daemon:
             on_error=self.accounts.error,
         )
         self.history = History()
+        self.missed = Missed()
         self.intake = Intake(
             self.accounts,
             Journal(paths.state / "journal.jsonl"),
@@ -93,10 +102,13 @@ class Daemon:
         self.pipeline = Pipeline(
             self.player,
             on_error=self.accounts.error,
-            on_finished=self.history.record,
+            on_finished=self._finished,
             voicing=self.voicing,
         )
         self.server = Server(paths.socket, self.handle)
+        self.mic = MicWatch(
+            mic or probe_for(), self.pipeline, lambda: self.config.speak.quiet_while_mic_in_use
+        )
 
     # ---- configuration ----------------------------------------------------------------------
 
@@ -137,10 +149,10 @@ class Daemon:
             "audio_device": self.player.device_name,
             "speaking": self.pipeline.speaking,
             "queue_length": self.pipeline.queue_length,
-            "config": {
-                **self.settings.status(),
-                "rules_off": list(self.voicing.rules_off.values()),
-            },
+            "holding": self.pipeline.holds.status(),
+            "paused_since": getattr(self.pipeline.holds.reasons.get("pause"), "since", None),
+            "microphone": self.mic.status(),
+            "config": {**self.settings.status(), "rules_off": [*self.voicing.rules_off.values()]},
             **self.accounts.status(),
             "timings": self.history.timings(),
             **self.intake.status(),
@@ -166,11 +178,52 @@ class Daemon:
             Ping: lambda m: Ok("pong"),
             HistoryRequest: lambda m: HistoryReply(self.history.last(m.limit)),
             Replay: self._on_replay,
+            Pause: lambda m: self._pause(),
+            Resume: lambda m: self._resume(),
+            Toggle: lambda m: (
+                self._resume() if "pause" in self.pipeline.holds.reasons else self._pause()
+            ),
             Shutdown: self._on_shutdown,
         }
 
+    def _pause(self) -> Message:
+        if "pause" in self.pipeline.holds.reasons:
+            return Ok("already paused")
+        self.pipeline.hold("pause", "paused")
+        return Ok("paused")
+
+    def _resume(self) -> Message:
+        if "pause" not in self.pipeline.holds.reasons:
+            return Ok("not paused")
+        self.pipeline.release("pause")
+        self._catch_up()
+        still = "; ".join(h.why for h in self.pipeline.holds.reasons.values())
+        return Ok(f"resumed; still holding: {still}" if still else "resumed")
+
     def _cancel_session(self, session: str) -> None:
         self.pipeline.cancel(session, reason="user_prompt")
+        self._catch_up()
+
+    def _finished(self, utterance: Utterance, outcome: str, reason: str) -> None:
+        self.history.record(utterance, outcome, reason)
+        self.missed.record(utterance, outcome, reason)
+
+    def _catch_up(self) -> None:
+        """The user is back (a prompt, ``resume``): say once what sessions lost meanwhile."""
+        if not self.config.sessions.catch_up:
+            return
+        self.pipeline.expire()  # what is stale by now counts as lost now
+        text, taken = self.missed.take()
+        if not text:
+            return
+        ticket = self.accounts.ticket()
+
+        def said(outcome: str, reason: str) -> None:
+            if outcome != "spoken":
+                self.missed.put_back(taken)
+
+        speak = Speak(text, "", Priority.NOTIFICATION, "catch_up")
+        self._speak(speak, self.config, ticket=ticket, done_hook=said)
 
     def _on_event(self, message: HookEvent) -> Message:
         # Journaled before the answer; routed (config, transcript...) after it is written.
@@ -271,12 +324,15 @@ class Daemon:
         skip: int = 0,
         on_heard: Callable[[int], None] | None = None,
         note: str = "",
+        done_hook: Callable[[str, str], None] | None = None,
     ) -> None:
         """Queue ``speak`` in the pipeline, voiced by ``plan`` (``config``'s by default); its
         outcome closes ``ticket``."""
 
         def finished(outcome: str, reason: str) -> None:
             ticket.close(outcome, reason)
+            if done_hook is not None:
+                done_hook(outcome, reason)
             if done is not None and not done.done():
                 voices = ", ".join(dict.fromkeys(f"{s.engine} ({s.lang})" for s in utterance.said))
                 done.set_result((outcome, reason, voices or "no voice"))
@@ -290,6 +346,7 @@ class Daemon:
             lang=plan.target,
             plan=plan,
             stale_after_s=config.sessions.stale_after_s,
+            stale_while_held=config.sessions.stale_while_held,
             project=project,
             cue=config.sessions.speaker_cue,
             timings={"hook": hook_ms} if hook_ms is not None else {},
@@ -333,6 +390,7 @@ class Daemon:
         self.intake.recover()
         self._spawn(self.intake.spool_loop(self.paths.spool))
         self._spawn(self._probe_audio())
+        self._spawn(self.mic.run())
         try:
             await self._stop.wait()
         finally:

@@ -25,6 +25,7 @@ from tts_core.audio.pcm import Audio, chime
 from tts_core.engines.base import Engine
 from tts_core.errors import AudioUnavailable, EngineError
 from tts_core.languages.phrases import render
+from tts_core.speech.holds import Holds
 from tts_core.speech.policy import Priority, admit
 from tts_core.speech.utterance import (
     MAX_QUEUE,
@@ -82,6 +83,14 @@ class Pipeline:
         self._worker: asyncio.Task[None] | None = None
         self._closed = False
         self._last_session: str | None = None
+        self.holds = Holds()
+        """Why speech holds now (paused, a call): nothing plays until every reason is gone."""
+        self._nudge = asyncio.Event()
+        """Set on every change a holding worker waits for (release, a cut, an urgent ask)."""
+        self._suspended: list[Utterance] = []
+        """Utterances whose clip an urgent ask interrupted, outermost first."""
+        self._cut_suspended: dict[int, str] = {}
+        """Why a suspended utterance was cut meanwhile (by id)."""
 
     @property
     def queue_length(self) -> int:
@@ -92,9 +101,40 @@ class Pipeline:
         return self._current is not None
 
     def waiting(self) -> list[Utterance]:
-        """The utterance being spoken, then those queued (in the order they would be)."""
+        """The utterance being spoken (and any an urgent ask interrupted), then those queued
+        (in the order they would be)."""
         current = [self._current] if self._current is not None else []
-        return current + [item[2] for item in sorted(self._queue)]
+        return self._suspended + current + [item[2] for item in sorted(self._queue)]
+
+    # ---- holding: pause, a call --------------------------------------------------------------
+
+    def hold(self, name: str, why: str) -> None:
+        """Hold speech for ``name`` (``pause``, ``mic``): the clip playing stops where it is
+        and waits; nothing else starts until every reason is released."""
+        self.holds.add(name, why)
+        if self._current is not None:
+            self.player.interrupt()
+
+    def release(self, name: str) -> None:
+        """``name`` no longer holds: speech continues where it stopped once nothing holds."""
+        if self.holds.remove(name):
+            self._nudge.set()
+            self._wakeup.set()
+
+    def expire(self) -> int:
+        """Drop what waited too long now (not when it is reached); returns how many."""
+        stale = [item for item in self._queue if self._age(item[2]) > item[2].stale_after_s]
+        for item in stale:
+            self._queue.remove(item)
+            self._done(item[2], "dropped", "stale")
+        heapq.heapify(self._queue)
+        return len(stale)
+
+    def _age(self, utterance: Utterance) -> float:
+        age = time.monotonic() - utterance.created
+        if not utterance.stale_while_held:
+            age -= self.holds.held_s() - utterance.held_before
+        return age
 
     def start(self) -> None:
         self._worker = asyncio.get_running_loop().create_task(self._run(), name="pipeline")
@@ -116,6 +156,15 @@ class Pipeline:
         if not decision.admit:
             self._done(utterance, "dropped", "busy")
             return
+        utterance.held_before = self.holds.held_s()
+        current_priority = self._current.priority if self._current is not None else None
+        if utterance.priority == Priority.IMPORTANT and current_priority not in (
+            None, Priority.IMPORTANT,
+        ):  # fmt: skip
+            # An ask does not wait for the end of an answer: the answer's clip stops where it
+            # is, the ask is said, and the answer goes on from there (:meth:`_interlude`).
+            self.player.interrupt()
+            self._nudge.set()
         # Important speech (permission prompts) goes ahead of everything queued.
         rank = 0 if utterance.priority == Priority.IMPORTANT else 1
         heapq.heappush(self._queue, (rank, next(self._seq), utterance))
@@ -150,6 +199,10 @@ class Pipeline:
         if current is not None and (session_id is None or current.session_id == session_id):
             self._cut(current, reason)
             dropped += 1
+        for suspended in self._suspended:
+            if session_id is None or suspended.session_id == session_id:
+                self._cut_suspended.setdefault(id(suspended), reason)
+                dropped += 1
         return dropped
 
     def _done(self, utterance: Utterance, outcome: Outcome, reason: str) -> None:
@@ -161,6 +214,7 @@ class Pipeline:
         notices and ends this utterance as dropped."""
         self._cancelled_reason = reason
         self.player.stop()
+        self._nudge.set()
         if self._pending is not None:
             self._pending.cancel()
 
@@ -170,6 +224,7 @@ class Pipeline:
         # A flag as well as cancel(): Python 3.11's wait_for can swallow a cancellation.
         self._closed = True
         self._wakeup.set()
+        self._nudge.set()
         if self._worker is not None:
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -177,12 +232,12 @@ class Pipeline:
 
     async def _run(self) -> None:
         while not self._closed:
-            if not self._queue:
+            if not self._queue or self.holds:
                 self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
             _, _, utterance = heapq.heappop(self._queue)
-            age = time.monotonic() - utterance.created
+            age = self._age(utterance)
             if age > utterance.stale_after_s:
                 log.info("dropping %s speech queued %.0f s ago", utterance.kind, age)
                 self._done(utterance, "dropped", "stale")
@@ -326,7 +381,7 @@ class Pipeline:
                     continue
                 timings.setdefault("first_audio", (time.monotonic() - utterance.created) * 1000)
                 volume = utterance.plan.volume if utterance.plan is not None else 1.0
-                if not await self.player.play(audio.with_gain(volume)):
+                if not await self._play(utterance, audio.with_gain(volume)):
                     break
                 played += 1
         except asyncio.CancelledError:
@@ -339,3 +394,57 @@ class Pipeline:
         if errors:
             raise EngineError("; ".join(dict.fromkeys(errors)))
         return ("spoken", "") if played else ("dropped", "nothing_to_say")
+
+    # ---- a clip that may be held or interrupted ---------------------------------------------
+
+    async def _play(self, utterance: Utterance, audio: Audio) -> bool:
+        """Play ``audio`` to its end (True) or until it is cut (False). A pause or an urgent
+        ask interrupts it: what was left is played after them, nothing skipped or repeated."""
+        clip: Audio | None = audio
+        while clip is not None and len(clip.samples):
+            await self._interlude(utterance)
+            if self._cancelled_reason or self._closed:
+                return False
+            if await self.player.play(clip):
+                return True
+            if self._cancelled_reason:
+                return False
+            clip = self.player.rest  # None: stopped (not interrupted), it ends here
+            if clip is None:
+                return False
+        return True
+
+    async def _interlude(self, utterance: Utterance) -> None:
+        """Before a clip of ``utterance``: wait while speech holds, and say the urgent asks
+        queued meanwhile (unless it is one itself)."""
+        while not (self._cancelled_reason or self._closed):
+            if self.holds:
+                self._nudge.clear()
+                await self._nudge.wait()
+                continue
+            urgent = [item for item in self._queue if item[2].priority == Priority.IMPORTANT]
+            if not urgent or utterance.priority == Priority.IMPORTANT:
+                return
+            item = min(urgent)
+            self._queue.remove(item)
+            heapq.heapify(self._queue)
+            await self._between(utterance, item[2])
+
+    async def _between(self, outer: Utterance, ask: Utterance) -> None:
+        """Say ``ask`` inside ``outer``, which goes on afterwards unless it was cut meanwhile."""
+        pending = self._pending
+        self._suspended.append(outer)
+        self._current = ask
+        outcome, reason = "dropped", "shutdown"
+        try:
+            outcome, reason = await self._speak(ask)
+        except (EngineError, AudioUnavailable) as exc:
+            outcome, reason = "failed", str(exc)
+            self.on_error(reason)
+            log.error("speech failed (%s): %s", ask.kind, exc)
+        finally:
+            self._current = outer
+            self._pending = pending
+            self._suspended.pop()
+            self._done(ask, outcome, reason)
+        self._cancelled_reason = self._cut_suspended.pop(id(outer), "")

@@ -42,8 +42,15 @@ def staged(items: Sequence[_T]) -> Iterator[Sequence[_T]]:
 class AudioSink(Protocol):
     """What the pipeline plays into (the :class:`~tts_core.audio.player.Player`, or a fake)."""
 
+    rest: Audio | None
+    """What the last :meth:`play` left unplayed when :meth:`interrupt` ended it (None after a
+    clip played to its end or :meth:`stop`)."""
+
     async def play(self, audio: Audio) -> bool: ...
     def stop(self) -> None: ...
+    def interrupt(self) -> None:
+        """End the clip now, keeping what was not heard in :attr:`rest` (pause, an urgent
+        ask): thread-safe, returns at once."""
 
 
 @dataclass
@@ -77,7 +84,12 @@ class Utterance:
     """How it is voiced (the daemon always makes one); None: the pipeline's default voice,
     untranslated."""
     stale_after_s: float = 60.0
-    """Dropped instead of spoken if it waited longer than this in the queue."""
+    """Dropped instead of spoken if it waited longer than this in the queue (time spent
+    paused or held for a call not counted, unless ``stale_while_held``)."""
+    stale_while_held: bool = False
+    """Count the time speech was held (paused, a call) toward ``stale_after_s``."""
+    held_before: float = 0.0
+    """The pipeline's held time (``Holds.held_s``) when it was queued."""
     project: str = ""
     """The Claude Code project it comes from (for history and speaker cues)."""
     cue: str = "none"
