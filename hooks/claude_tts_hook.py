@@ -87,7 +87,7 @@ def _add_package_to_path() -> None:
     here = os.path.dirname(os.path.realpath(__file__))
     roots = _package_roots(here)
     for root in roots:
-        if root and os.path.isfile(os.path.join(root, "tts_core", "protocol.py")):
+        if root and os.path.isfile(os.path.join(root, "tts_core", "protocol", "frames.py")):
             sys.path.insert(0, root)
             return
     raise ImportError(f"no tts_core package in any of: {', '.join(roots)}")

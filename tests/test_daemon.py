@@ -196,12 +196,15 @@ def test_spooled_events_are_drained_at_start_and_stale_ones_dropped() -> None:
     (p.spool / "junk.json").write_bytes(b"not a frame")
     d = start_daemon()
     try:
-        st = d.wait_for(lambda s: s["counters"]["received"] == 3)
+        st = d.wait_for(
+            lambda s: s["counters"]["received"] == 3 and s["counters"]["in_progress"] == 0
+        )
     finally:
         stop_daemon(d)
     assert st["dropped_by_reason"] == {"stale": 1, "event_not_spoken": 1}
     assert st["counters"]["failed"] == 1
-    assert os.listdir(p.spool) == []
+    assert os.listdir(p.spool) == ["rejected"]  # drained; the junk was set aside, not retried
+    assert os.listdir(p.spool / "rejected") == ["junk.json"]
 
 
 def test_the_books_balance_received_against_outcomes() -> None:

@@ -339,7 +339,9 @@ def test_a_daemon_that_never_comes_up_is_not_started_at_every_event() -> None:
     os.utime(p.spawn_stamp, (time.time() - 3, time.time() - 3))  # the back-off has passed
     timed_hook(stop_payload(2), {"CLAUDE_TTS_AUTOSPAWN": "1", **HEADLESS})
     assert client.wait_until_running(p, timeout=20)
-    DaemonClient(p).wait_for(lambda s: s["counters"]["received"] == 2)
+    DaemonClient(p).wait_for(
+        lambda s: s["counters"]["received"] == 2 and s["counters"]["in_progress"] == 0
+    )
     deadline = time.monotonic() + 10
     while p.spawn_stamp.exists():  # it came up: the count of failures starts again
         assert time.monotonic() < deadline

@@ -60,7 +60,9 @@ def test_every_real_payload_reaches_the_daemon(daemon: DaemonProc) -> None:
 def test_bad_input_exits_0_and_is_counted_as_failed(daemon: DaemonProc, stdin: bytes) -> None:
     result = run_hook(stdin)
     assert (result.returncode, result.stdout) == (0, b"")
-    st = daemon.wait_for(lambda s: s["counters"]["received"] == 1)
+    st = daemon.wait_for(
+        lambda s: s["counters"]["received"] == 1 and s["counters"]["in_progress"] == 0
+    )
     assert st["counters"]["failed"] == 1
 
 
@@ -198,7 +200,7 @@ def test_hook_works_when_installed_into_a_venv(tmp_path: Path, daemon: DaemonPro
     )
     assert (proc.returncode, proc.stdout) == (0, b"")
     assert not daemon.paths.hook_log.exists(), daemon.paths.hook_log.read_text()
-    daemon.wait_for(lambda s: s["counters"]["received"] == 1)
+    daemon.wait_for(lambda s: s["counters"]["received"] == 1 and s["counters"]["in_progress"] == 0)
 
 
 def _debian_like_venv(tmp_path: Path) -> tuple[Path, Path]:
@@ -262,7 +264,7 @@ def test_the_hook_uses_the_package_root_that_install_sh_recorded(tmp_path: Path)
     out = subprocess.run([sys.executable, "-S", "-I", "-c", probe, str(installed)],
                          capture_output=True, text=True, timeout=30)  # fmt: skip
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == str(site / "tts_core" / "protocol.py")
+    assert out.stdout.strip() == str(site / "tts_core" / "protocol" / "__init__.py")
 
 
 def test_a_hook_that_cannot_import_logs_why_next_to_itself(tmp_path: Path) -> None:
@@ -309,7 +311,9 @@ def test_the_daemon_a_hook_starts_takes_nothing_of_the_sessions_environment(
     allowed = client.ENV_ALLOWED_PREFIXES
     assert all(n in client.ENV_ALLOWED or n.startswith(allowed) for n in names), sorted(names)
     assert b"-I" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    DaemonClient(p).wait_for(lambda s: s["counters"]["received"] == 1)  # the event came
+    DaemonClient(p).wait_for(
+        lambda s: s["counters"]["received"] == 1 and s["counters"]["in_progress"] == 0
+    )  # the event came
     assert not marker.exists(), "code from the session's PYTHONPATH ran in the daemon"
     log = p.daemon_log.read_text()
     kept = sorted(names - {client.LOCK_FD_ENV})  # used at start-up, then dropped
