@@ -92,6 +92,8 @@ def test_hook_imports_only_the_light_layer(daemon: DaemonProc) -> None:
         "tts_core.errors",
         "tts_core.paths",
         "tts_core.protocol",
+        "tts_core.protocol.frames",
+        "tts_core.protocol.messages",
         "tts_core.client",
     }
 

@@ -54,8 +54,8 @@ def test_pipeline_applies_the_policy() -> None:
     outcomes = asyncio.run(go())
     assert outcomes == [
         ("chime", "dropped", "busy"),
-        ("answer", "spoken", ""),
-        ("permission", "spoken", ""),
+        ("permission", "spoken", ""),  # the ask does not wait: it comes in mid-answer...
+        ("answer", "spoken", ""),  # ...which then goes on from where it stopped
         ("first narration", "spoken", ""),
         ("second narration", "spoken", ""),
     ]

@@ -1,7 +1,11 @@
 """Plays audio on the output device through sounddevice (PortAudio).
 
 Writes small blocks from a worker thread so that :meth:`Player.stop` takes effect within one
-block (~20 ms). A missing PortAudio library or output device raises
+block (~20 ms). One output stream stays open from clip to clip while they follow each other
+(the clauses of a sentence, the sentences of an answer): a new stream per clip cost each
+boundary the stream's start and a tail pad, an audible gap between clauses. After
+:data:`IDLE_CLOSE_S` without a clip, the stream plays its tail pad (so the last milliseconds
+are heard) and closes. A missing PortAudio library or output device raises
 :class:`~tts_core.errors.AudioUnavailable` from :meth:`Player.play`; the next play tries again,
 re-reading the device list, so a device that comes back (headphones plugged in again, a sound
 server restarted) is used without restarting the daemon.
@@ -10,6 +14,7 @@ server restarted) is used without restarting the daemon.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from typing import Any
@@ -20,6 +25,8 @@ from tts_core.audio.pcm import Audio
 from tts_core.errors import AudioUnavailable
 
 POLL_S = 0.005
+IDLE_CLOSE_S = 0.5
+"""How long an open stream waits for the next clip before it is closed."""
 STALL_S = 3.0
 """How long a device may take no audio at all before the clip fails and the device is reset.
 Counted from the last frames it took (or from the start): not from the clip's length, so a
@@ -44,6 +51,12 @@ class Player:
         """What the last clip had left when :meth:`interrupt` ended it (None otherwise)."""
         self._sd: Any = None
         self._needs_reinit = False
+        self._lock = threading.Lock()
+        """One user of the open stream at a time: a clip, or the idle closer."""
+        self._open: tuple[Any, int, int] | None = None
+        """The stream kept open between clips, its device index and sample rate."""
+        self._clips = 0
+        """Clips begun: the idle closer closes only if none began since it was set."""
 
     def _module(self) -> Any:
         if self._sd is None:
@@ -108,36 +121,86 @@ class Player:
         return await asyncio.to_thread(self._play_blocking, audio)
 
     def _play_blocking(self, audio: Audio) -> bool:
-        sd = self._module()
-        try:
-            index, name = self._resolve_device(sd)
-            self.device_name = name
-            block = max(1, audio.rate * self.block_ms // 1000)
-            pad = np.zeros(int(self.pad_s * audio.rate), dtype=np.float32)
-            samples = np.concatenate([audio.samples.astype(np.float32), pad]).reshape(-1, 1)
-            with sd.OutputStream(
-                samplerate=audio.rate,
-                channels=1,
-                dtype="float32",
-                device=index,
-                latency="low",
-                # No fixed blocksize: with one, PortAudio's ALSA -> PulseAudio path accepted
-                # whole clips at once and lost them (measured: 0.44 s heard of 1.5 s).
-            ) as stream:
-                played = self._feed(stream, samples, block)
+        with self._lock:
+            self._clips += 1
+            if self._needs_reinit:
+                self._drop_stream()  # PortAudio is re-initialized: no stream outlives that
+            sd = self._module()
+            try:
+                index, name = self._resolve_device(sd)
+                self.device_name = name
+                stream = self._stream(sd, index, audio.rate)
+                block = max(1, audio.rate * self.block_ms // 1000)
+                played = self._feed(stream, audio.samples.astype(np.float32).reshape(-1, 1), block)
+            except sd.PortAudioError as exc:
+                self._drop_stream()
+                self._needs_reinit = True
+                raise AudioUnavailable(f"audio device failed: {exc}") from None
+            except AudioUnavailable:
+                self._drop_stream()
+                self._needs_reinit = True
+                raise
             if played is True:
+                closer = threading.Timer(IDLE_CLOSE_S, self._close_idle, (self._clips,))
+                closer.daemon = True
+                closer.start()
                 return True
-            if self._keep.is_set():
-                if played >= len(audio.samples):
-                    return True  # interrupted in the trailing pad: the clip was heard
-                self.rest = Audio(audio.samples[played:], audio.rate)
-            return False
-        except sd.PortAudioError as exc:
+            self._drop_stream()  # aborted by stop() or interrupt()
+        if self._keep.is_set():
+            if played >= len(audio.samples):
+                return True  # interrupted as it ended: the clip was heard
+            self.rest = Audio(audio.samples[played:], audio.rate)
+        return False
+
+    def _stream(self, sd: Any, index: int, rate: int) -> Any:
+        """The open stream for this device and rate, or a new one (the old one finished)."""
+        if self._open is not None and self._open[1:] == (index, rate):
+            return self._open[0]
+        self._finish_stream()
+        stream = sd.OutputStream(
+            samplerate=rate,
+            channels=1,
+            dtype="float32",
+            device=index,
+            latency="low",
+            # No fixed blocksize: with one, PortAudio's ALSA -> PulseAudio path accepted
+            # whole clips at once and lost them (measured: 0.44 s heard of 1.5 s).
+        )
+        stream.start()
+        self._open = (stream, index, rate)
+        return stream
+
+    def _close_idle(self, clips: int) -> None:
+        with self._lock:
+            if clips == self._clips:  # no clip began since: nothing follows soon
+                self._finish_stream()
+
+    def _finish_stream(self) -> None:
+        """Play the open stream's tail pad (the end of a stream loses ~40 ms), then close it."""
+        if self._open is None:
+            return
+        stream, _, rate = self._open
+        self._open = None
+        pad = np.zeros((int(self.pad_s * rate), 1), dtype=np.float32)
+        try:
+            if not self._stop.is_set():
+                self._feed(stream, pad, max(1, rate * self.block_ms // 1000))
+            stream.close()
+        except Exception:  # a device gone meanwhile: the next clip finds out and says so
             self._needs_reinit = True
-            raise AudioUnavailable(f"audio device failed: {exc}") from None
-        except AudioUnavailable:
-            self._needs_reinit = True
-            raise
+            with contextlib.suppress(Exception):
+                stream.close(ignore_errors=True)
+
+    def _drop_stream(self) -> None:
+        """Close the open stream at once, discarding what it still holds."""
+        if self._open is None:
+            return
+        stream = self._open[0]
+        self._open = None
+        with contextlib.suppress(Exception):
+            stream.abort()
+        with contextlib.suppress(Exception):
+            stream.close(ignore_errors=True)
 
     def _feed(self, stream: Any, samples: Any, block: int) -> int | bool:
         """Write only what the device buffer takes without blocking, checking the stop flag

@@ -70,7 +70,7 @@ def _python() -> Check:
 def _venv() -> Check:
     if sys.prefix != sys.base_prefix:
         return Check("venv", "ok", sys.prefix)
-    return Check("venv", "warn", "not running from a virtual environment", "use ./our_hooks.sh")
+    return Check("venv", "warn", "not running from a virtual environment", "use ./install.sh")
 
 
 def _hooks(settings: Path) -> Iterator[Check]:
@@ -79,7 +79,7 @@ def _hooks(settings: Path) -> Iterator[Check]:
     try:
         data = our_hooks.read_settings(settings)
     except ClaudeTTSError as exc:
-        yield Check("hooks", "fail", str(exc), f"repair {settings}, then ./our_hooks.sh")
+        yield Check("hooks", "fail", str(exc), f"repair {settings}, then ./install.sh")
         return
     hooks = data.get("hooks", {}) if isinstance(data.get("hooks"), dict) else {}
     ours = {
@@ -90,10 +90,10 @@ def _hooks(settings: Path) -> Iterator[Check]:
     }  # fmt: skip
     missing = [e for e in our_hooks.EVENTS if e not in ours]
     if not ours:
-        yield Check("hooks", "fail", f"none in {settings}", "./our_hooks.sh")
+        yield Check("hooks", "fail", f"none in {settings}", "./install.sh")
         return
     if missing:
-        yield Check("hooks", "warn", f"missing for {', '.join(missing)}", "./our_hooks.sh")
+        yield Check("hooks", "warn", f"missing for {', '.join(missing)}", "./install.sh")
     else:
         yield Check("hooks", "ok", f"{len(ours)} events in {settings}")
     for command in sorted(set(ours.values())):
@@ -101,7 +101,7 @@ def _hooks(settings: Path) -> Iterator[Check]:
         absent = [x for x in (parts[0], parts[-1]) if not os.path.exists(x)]
         if absent:
             yield Check("hook command", "fail", f"{', '.join(absent)} does not exist",
-                        "./our_hooks.sh (it rewrites the command)")  # fmt: skip
+                        "./install.sh (it rewrites the command)")  # fmt: skip
 
 
 def _our_commands(settings: Path) -> list[str]:
@@ -127,7 +127,7 @@ def _hook_errors(settings: Path) -> Iterator[Check]:
         if log.exists():
             last = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:]
             yield Check("hook errors", "fail", f"{log}: {last[0] if last else '(empty)'}",
-                        f"./our_hooks.sh, then delete {log}")  # fmt: skip
+                        f"./install.sh, then delete {log}")  # fmt: skip
 
 
 def _hook_round_trip(settings: Path, p: _paths.Paths, timeout: float = 15.0) -> Iterator[Check]:
@@ -150,12 +150,12 @@ def _hook_round_trip(settings: Path, p: _paths.Paths, timeout: float = 15.0) -> 
                                  env=env, capture_output=True, timeout=10)  # fmt: skip
         except subprocess.TimeoutExpired:
             yield Check("hook round trip", "fail", f"{command} did not return in 10 s",
-                        "claude-tts logs; ./our_hooks.sh")  # fmt: skip
+                        "claude-tts logs; ./install.sh")  # fmt: skip
             continue
         if ran.returncode != 0 or ran.stdout:
             yield Check("hook round trip", "fail",
                         f"{command} exited {ran.returncode} and printed {ran.stdout[:80]!r}",
-                        "./our_hooks.sh")  # fmt: skip
+                        "./install.sh")  # fmt: skip
             continue
         deadline = time.monotonic() + timeout
         seen = False
@@ -175,7 +175,7 @@ def _hook_round_trip(settings: Path, p: _paths.Paths, timeout: float = 15.0) -> 
         else:
             yield Check("hook round trip", "fail",
                         f"an event sent through '{command}' never reached the daemon "
-                        f"(see {p.hook_log} and {p.daemon_log})", "./our_hooks.sh")  # fmt: skip
+                        f"(see {p.hook_log} and {p.daemon_log})", "./install.sh")  # fmt: skip
 
 
 def _daemon(p: _paths.Paths) -> Check:
@@ -216,7 +216,7 @@ def _neural_voices() -> Iterator[Check]:
 
     for code, (name, _) in registry.NEURAL.items():
         if not registry.installed(name):
-            hint = f"pip install 'claude-tts[voice-{code}]', or ./our_hooks.sh --language {code}"
+            hint = f"pip install 'claude-tts[voice-{code}]', or ./install.sh --language {code}"
             yield Check(f"voice {name}", "skip", f"not installed ({hint})")
             continue
 
