@@ -126,7 +126,9 @@ def test_a_project_file_overrides_for_that_projects_events(
     st = live.wait_for(lambda s: s["counters"]["dropped"] == 1)
     assert st["dropped_by_reason"] == {"disabled": 1}
     run_hook(payload.replace(str(project), str(tmp_path)).encode())
-    st = live.wait_for(lambda s: s["counters"]["received"] == 2 and s["counters"]["in_progress"] == 0)
+    st = live.wait_for(
+        lambda s: s["counters"]["received"] == 2 and s["counters"]["in_progress"] == 0
+    )
     assert st["counters"]["failed"] == 1  # spoken (no audio device here), not dropped
 
 
