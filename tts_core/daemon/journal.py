@@ -16,8 +16,8 @@ the end. The next daemon speaks that text again from sentence k + 1. While the d
 
 A frame torn by a full disk (fewer bytes than its header announced) or a line of garbage costs
 nothing but itself: the reader (:mod:`~tts_core.daemon.journal_reader`) resynchronizes on the
-next valid record. What it could not read is logged once, counted in :meth:`Journal.status` and appended to ``journal.rejected`` (0600)
-beside the journal, so that nothing is lost silently.
+next valid record. What it could not read is logged once, counted in :meth:`Journal.status`
+and appended to ``journal.rejected`` (0600) beside the journal: nothing is lost silently.
 
 A journal that cannot be written (a full disk) does not stop the daemon: the event is taken
 anyway (it is only at risk from a crash) and :attr:`Journal.error` says so, for ``status``.
