@@ -245,22 +245,28 @@ class Pipeline:
             self._current = utterance
             self._cancelled_reason = ""
             try:
-                outcome, reason = await self._speak(utterance)
-            except (EngineError, AudioUnavailable) as exc:
-                outcome, reason = "failed", str(exc)
-                self.on_error(reason)
-                log.error("speech failed (%s): %s", utterance.kind, exc)
+                outcome, reason = await self._outcome(utterance)
             except asyncio.CancelledError:
                 self._done(utterance, "dropped", self._cancelled_reason or "shutdown")
                 raise
-            except Exception as exc:
-                outcome, reason = "failed", f"unexpected error: {exc!r}"
-                self.on_error(reason)
-                log.exception("speech failed (%s)", utterance.kind)
             finally:
                 self._current = None
                 self._pending = None
             self._done(utterance, outcome, reason)
+
+    async def _outcome(self, utterance: Utterance) -> tuple[Outcome, str]:
+        """Speak ``utterance``; a failed engine or device, or anything unexpected, is its
+        outcome (reported, never raised): the worker and an interrupted answer go on."""
+        try:
+            return await self._speak(utterance)
+        except (EngineError, AudioUnavailable) as exc:
+            log.error("speech failed (%s): %s", utterance.kind, exc)
+            reason = str(exc)
+        except Exception as exc:
+            log.exception("speech failed (%s)", utterance.kind)
+            reason = f"unexpected error: {exc!r}"
+        self.on_error(reason)
+        return "failed", reason
 
     async def _translate(
         self, utterance: Utterance, batch: Sequence[Sentence]
@@ -437,11 +443,7 @@ class Pipeline:
         self._current = ask
         outcome, reason = "dropped", "shutdown"
         try:
-            outcome, reason = await self._speak(ask)
-        except (EngineError, AudioUnavailable) as exc:
-            outcome, reason = "failed", str(exc)
-            self.on_error(reason)
-            log.error("speech failed (%s): %s", ask.kind, exc)
+            outcome, reason = await self._outcome(ask)
         finally:
             self._current = outer
             self._pending = pending
