@@ -171,6 +171,20 @@ def test_a_yaml_alias_bomb_is_refused_at_once() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("x: " + "[" * 40 + "]" * 40 + "\n", "nesting deeper than 32 levels"),
+        ("x: !!python/object/apply:os.system ['touch /tmp/pwned']\n",
+         "could not determine a constructor for the tag"),
+    ],
+)  # fmt: skip
+def test_config_yaml_is_plain_shallow_data(text: str, problem: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        loader.parse_text(text, "c.yaml")
+    assert problem in str(info.value)
+
+
 def test_a_project_alias_bomb_costs_the_daemon_nothing(tmp_path: Path) -> None:
     project, file = project_with(tmp_path, BOMB)
     d = start_daemon({"PULSE_SERVER": "unix:/nonexistent"})

@@ -212,6 +212,8 @@ class _BoundedLoader(yaml.SafeLoader):
 def parse_text(text: str, file: Path | str) -> dict[str, Any]:
     """YAML text -> mapping (empty file: {}). Raises ConfigError."""
     try:
+        # _BoundedLoader is a SafeLoader: plain data only (no python/object tags), no aliases,
+        # bounded nesting; the text comes from a size-capped file (a repository's included).
         data = yaml.load(text, Loader=_BoundedLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
