@@ -99,6 +99,8 @@ class FakeGoogle:
         self.drip_s = 0.0
         """> 0: the reply's body goes out one byte per this many seconds (a slow drip that
         never trips a per-read timeout)."""
+        self.redirect_to = ""
+        """Set: every request is answered 307 to this URL (a server sending text elsewhere)."""
         self.seen: list[Seen] = []
         self.active = 0
         self._lock = threading.Lock()
@@ -159,6 +161,12 @@ class FakeGoogle:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
+                if fake.redirect_to:
+                    self.send_response(307)
+                    self.send_header("Location", fake.redirect_to)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
                 rpc = json.loads(parse_qs(body)["f.req"][0])
                 text, lang, _speed, _ = json.loads(rpc[0][0][1])

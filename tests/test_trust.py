@@ -270,6 +270,19 @@ def test_the_online_voice_verifies_certificates_and_leaves_warnings_alone() -> N
     assert [f for f in warnings.filters if f[2] is InsecureRequestWarning] == []
 
 
+def test_a_redirect_never_takes_the_text_elsewhere() -> None:
+    elsewhere, redirecting = FakeGoogle(), FakeGoogle()
+    redirecting.redirect_to = elsewhere.endpoint + "/_/TranslateWebserverUi/data/batchexecute"
+    try:
+        with pytest.raises(EngineError) as info:
+            speak(GttsEngine(VoiceOptions(gtts_endpoint=redirecting.endpoint)), "My token.")
+        assert str(info.value) == "gTTS failed: HTTP 307"
+        assert elsewhere.seen == []
+    finally:
+        elsewhere.close()
+        redirecting.close()
+
+
 @pytest.mark.parametrize(
     ("value", "message"),
     [

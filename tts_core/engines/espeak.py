@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import shutil
 import subprocess
 
@@ -54,15 +53,23 @@ class EspeakEngine(OneShot):
         return [row[1] for row in _listing(self.binary, "")]
 
 
-@functools.cache
+_LISTINGS: dict[tuple[str, str], tuple[tuple[str, ...], ...]] = {}
+
+
 def _listing(binary: str, kind: str) -> tuple[tuple[str, ...], ...]:
-    """``espeak-ng --voices[=kind]``: (priority, language, age/gender, name, file) rows."""
+    """``espeak-ng --voices[=kind]``: (priority, language, age/gender, name, file) rows.
+    Kept once read; a listing that failed (a slow start on a busy machine) is asked again."""
+    if (binary, kind) in _LISTINGS:
+        return _LISTINGS[binary, kind]
     argv = [binary, f"--voices={kind}" if kind else "--voices"]
     try:
         out = subprocess.run(argv, capture_output=True, text=True, timeout=10).stdout
     except (OSError, subprocess.TimeoutExpired):
         return ()
-    return tuple(tuple(line.split()[:5]) for line in out.splitlines()[1:] if len(line.split()) >= 5)
+    rows = tuple(tuple(line.split()[:5]) for line in out.splitlines()[1:] if len(line.split()) >= 5)
+    if rows:
+        _LISTINGS[binary, kind] = rows
+    return rows
 
 
 def _is_voice(binary: str, value: str) -> bool:

@@ -154,7 +154,7 @@ class GttsEngine:
             if status in RETRY_STATUS and attempt < self.retries:
                 time.sleep(BACKOFF_S * 2**attempt)
                 continue
-            if status >= 400:
+            if status >= 300:  # a redirect included: it is not followed
                 raise EngineError(f"gTTS failed: {_reason(status)}")
             data = b"".join(base64.b64decode(m) for m in _AUDIO.findall(body))
             if not data:
@@ -167,9 +167,14 @@ class GttsEngine:
         import requests
 
         try:
+            # No redirects: a 3xx would resend the text to a host nobody chose (and past
+            # CLAUDE_TTS_ALLOW_HOSTS); it is a failure like any other status.
             with self._session().post(
-                self.url, data=form, headers=headers, timeout=self.timeout, stream=True
-            ) as reply:
+                self.url, data=form, headers=headers, timeout=self.timeout, stream=True,
+                allow_redirects=False,
+            ) as reply:  # fmt: skip
+                if 300 <= reply.status_code < 400:
+                    return reply.status_code, b""
                 body = bytearray()
                 for chunk in reply.iter_content(65536):
                     body += chunk

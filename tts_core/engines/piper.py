@@ -72,6 +72,7 @@ class _Worker:
         """A drain or a restart under way: the next sentence waits for it."""
         self.ids = itertools.count(1)
         self.stderr_tail = b""
+        self.stderr_reader: asyncio.Task[None] | None = None
         self.starts = 0
 
     @property
@@ -93,7 +94,9 @@ class _Worker:
             stderr=asyncio.subprocess.PIPE, env=env, start_new_session=True,
         )  # fmt: skip
         self.starts += 1
-        self.loop.create_task(self._keep_stderr_tail(self.proc))
+        # Held, so the task is not collected: an unread stderr would fill its pipe and block
+        # the worker.
+        self.stderr_reader = self.loop.create_task(self._keep_stderr_tail(self.proc))
         kind, _, rate, _ = await self._header(LOAD_S, "load its voice")
         if kind != wire.READY:
             raise _WorkerFailed(f"it said {kind} instead of ready")
@@ -170,7 +173,9 @@ class _Worker:
             if kind == wire.END:
                 return
             if kind == wire.ERROR:
-                message = await self._payload(min(count, wire.MAX_ERROR), left)
+                if count > wire.MAX_ERROR:  # the worker caps its messages: this is not one
+                    raise _WorkerFailed(f"it sent an error of {count} bytes")
+                message = await self._payload(count, left)
                 raise EngineError(f"piper failed: {message.decode('utf-8', 'replace')}")
             if kind != wire.AUDIO or count > MAX_PART_S * rate:
                 raise _WorkerFailed(f"it sent a part of {count} samples")
