@@ -65,12 +65,6 @@ class _Tail:
     """Inode, size and mtime: a file that changes between reads is still being written."""
 
 
-def read_tail(path: Path, limit: int = MAX_BYTES) -> str | None:
-    """The last ``limit`` bytes of a regular file as text; None for anything else."""
-    tail = _read_tail(path, limit)
-    return tail.text if tail is not None else None
-
-
 def _read_tail(path: Path, limit: int = MAX_BYTES) -> _Tail | None:
     try:
         # O_NONBLOCK: opening a FIFO must not wait for a writer; then the open file is checked,

@@ -77,7 +77,6 @@ class Daemon:
         self.started = time.time()
         self.accounts = Accounting()
         self._stop = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._reloading = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self._left: str | None = None
@@ -232,13 +231,13 @@ class Daemon:
     def _on_say(self, message: Say) -> Message | Awaitable[Message]:
         try:
             lang = catalog.lookup(message.lang) if message.lang else None
+            plan = self._plan(self.config, lang=lang, engine=message.engine or "")
             if message.engine:
-                chain_names(message.engine, lang or catalog.lookup("en"))
+                chain_names(message.engine, plan.target)  # checked for the language it speaks
         except (catalog.UnknownLanguage, EngineError) as exc:
             return Error("bad_field", str(exc))
         speak = Speak(message.text, "", Priority.MESSAGE, "say")
         done: asyncio.Future[tuple[str, str, str]] = asyncio.get_running_loop().create_future()
-        plan = self._plan(self.config, lang=lang, engine=message.engine or "")
         self._speak(speak, self.config, plan=plan, ticket=self.accounts.ticket(), done=done)
         return self._said(done) if message.wait else Ok("queued")
 
@@ -375,7 +374,7 @@ class Daemon:
     # ---- lifecycle --------------------------------------------------------------------------
 
     async def run(self) -> None:
-        loop = self._loop = asyncio.get_running_loop()
+        loop = asyncio.get_running_loop()
         self.pipeline.start()
         await self.server.start()
         try:

@@ -128,7 +128,10 @@ def drain(
         except FileNotFoundError:
             continue
         except _Unreadable as exc:
+            was_file = _is_regular(path)  # a file meant as an event (too large): booked
             _set_aside(directory, name, str(exc))
+            if was_file:
+                reject("failed", f"unreadable spool file {name}: {exc}")
             continue
         try:
             message = decode(data)
@@ -155,3 +158,10 @@ def drain(
         log.info("spooled event %s", name)
         accept(message)
     return len(names)
+
+
+def _is_regular(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False

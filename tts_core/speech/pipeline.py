@@ -237,10 +237,7 @@ class Pipeline:
                 await self._wakeup.wait()
                 continue
             _, _, utterance = heapq.heappop(self._queue)
-            age = self._age(utterance)
-            if age > utterance.stale_after_s:
-                log.info("dropping %s speech queued %.0f s ago", utterance.kind, age)
-                self._done(utterance, "dropped", "stale")
+            if not self._fresh(utterance):
                 continue
             self._current = utterance
             self._cancelled_reason = ""
@@ -253,6 +250,16 @@ class Pipeline:
                 self._current = None
                 self._pending = None
             self._done(utterance, outcome, reason)
+
+    def _fresh(self, utterance: Utterance) -> bool:
+        """Whether ``utterance``, just taken from the queue, is still worth saying; a stale one
+        is dropped (and counted as such) here, whichever way it was taken."""
+        age = self._age(utterance)
+        if age <= utterance.stale_after_s:
+            return True
+        log.info("dropping %s speech queued %.0f s ago", utterance.kind, age)
+        self._done(utterance, "dropped", "stale")
+        return False
 
     async def _outcome(self, utterance: Utterance) -> tuple[Outcome, str]:
         """Speak ``utterance``; a failed engine or device, or anything unexpected, is its
@@ -434,7 +441,8 @@ class Pipeline:
             item = min(urgent)
             self._queue.remove(item)
             heapq.heapify(self._queue)
-            await self._between(utterance, item[2])
+            if self._fresh(item[2]):
+                await self._between(utterance, item[2])
 
     async def _between(self, outer: Utterance, ask: Utterance) -> None:
         """Say ``ask`` inside ``outer``, which goes on afterwards unless it was cut meanwhile."""
