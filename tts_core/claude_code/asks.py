@@ -56,11 +56,17 @@ def _cut(text: str, limit: int) -> str:
     return (head[:space] if space > limit // 2 else head).rstrip() + " ..."
 
 
+def tool_name(tool: str) -> str:
+    """A tool's name as we say and match it: the characters a tool name is made of, bounded
+    (a payload field: anything else is dropped)."""
+    return re.sub(r"[^\w.:-]", "", tool)[:TOOL_MAX]
+
+
 def ask_sentence(tool: str, tool_input: Any) -> str:
     """``Claude asks to run Bash: `npm test```: markdown for the text filter (which says the
     input as it says inline code). Secrets in the input are hidden before it is cut, so that a
     cut never leaves half a key for the filter to miss."""
-    tool = re.sub(r"[^\w.:-]", "", tool)[:TOOL_MAX] or "a tool"
+    tool = tool_name(tool) or "a tool"
     detail = " ".join(hide_in_message(_detail(tool_input)[:INPUT_READ_MAX]).split())
     detail = _cut(detail, INPUT_SAID_MAX).replace("`", "'")
     asks = f"Claude asks to {'run' if tool == 'Bash' else 'use'} {tool}"
@@ -78,7 +84,7 @@ class Asks:
         """An ask of ``session`` for ``tool`` was spoken."""
         asks = self._open.setdefault(session, deque(maxlen=ASKS_PER_SESSION))
         self._open.move_to_end(session)
-        asks.append((self._clock(), tool[:TOOL_MAX]))
+        asks.append((self._clock(), tool_name(tool)))  # as a Notification names it
         while len(self._open) > SESSIONS_MAX:
             self._open.popitem(last=False)
 
