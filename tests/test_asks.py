@@ -94,8 +94,6 @@ def test_with_permission_requests_switched_off_the_notification_still_speaks() -
 def test_a_tool_name_is_matched_as_it_is_said() -> None:
     """An ask for a tool whose name holds characters a name is not made of is matched by its
     Notification all the same (it was said, and remembered, cleaned the same way)."""
-    from tts_core.claude_code.asks import Asks
-
     asks = Asks(clock=lambda: 0.0)
     asks.asked("s", "mcp__files/read")
     assert asks.repeats("s", "Claude needs your permission to use mcp__filesread")

@@ -37,7 +37,12 @@ class SayEngine(OneShot):
         """Voice names ``say -v ?`` lists on this Mac."""
         import subprocess
 
-        out = subprocess.run([self.binary, "-v", "?"], capture_output=True, text=True).stdout
+        try:  # bounded: it runs when a chain is built
+            out = subprocess.run(
+                [self.binary, "-v", "?"], capture_output=True, text=True, timeout=10
+            ).stdout
+        except subprocess.TimeoutExpired:
+            return []
         return [line.split("  ")[0].strip() for line in out.splitlines() if line.strip()]
 
     async def synthesize(self, text: str, lang: Language) -> Audio:
